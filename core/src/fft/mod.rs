@@ -1,0 +1,1 @@
+//! Real FFT (placeholder: being written).
