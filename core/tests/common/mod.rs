@@ -1,0 +1,3 @@
+//! Shared helpers for the integration tests (`mod common;` in each `tests/*.rs`).
+
+pub mod npy;
