@@ -5,5 +5,30 @@
 #[cfg(feature = "alloc")]
 extern crate alloc;
 
+pub mod config;
+mod dct;
+mod dither;
+pub mod error;
 pub mod fft;
+mod frame;
+mod framing;
 pub mod lane;
+mod log;
+pub mod mel;
+#[cfg(feature = "alloc")]
+mod offline;
+mod plan;
+pub mod preset;
+mod scalars;
+mod stream;
+mod window;
+
+pub use config::Config;
+pub use error::{ConfigError, Error};
+pub use lane::{F32x8, Lane};
+pub use log::ln;
+#[cfg(feature = "alloc")]
+pub use offline::{Extractor, Features, extract};
+pub use plan::Plan;
+pub use preset::preset;
+pub use stream::{Frame, Pipeline};

@@ -1,0 +1,175 @@
+//! The per-frame DSP, generic over [`Lane`] so one code path serves streaming (`f32`) and batches (`F32x8`).
+//!
+//! Stage A ([`prepare`], [`spectrum`], [`compress`]) turns a frame's samples into compressed bands and is all a
+//! stream needs before stage B ([`finish`]: affine, DCT, energy C0). Offline extraction with utterance
+//! normalisation runs stage A over the whole signal, clamps, then stage B.
+
+use crate::Lane;
+use crate::config::{Log, SpectrumKind};
+use crate::dither;
+use crate::log::{ln, ln_in_place};
+use crate::plan::{Plan, Tables};
+
+/// Working buffers of one frame per lane, carved from caller-owned storage.
+pub struct Work<'a, T> {
+    /// The FFT input: the frame's `span` samples are copied to the front, then processed in place.
+    pub(crate) fft_in: &'a mut [T],
+    /// Real part of the spectrum, then the power or magnitude spectrum.
+    pub(crate) re: &'a mut [T],
+    pub(crate) im: &'a mut [T],
+    pub(crate) scratch: &'a mut [T],
+}
+
+impl Plan {
+    /// Elements of `T` that [`Plan::work`] needs.
+    pub fn work_len(&self) -> usize {
+        let n = self.fft().len();
+        n + 2 * self.fft().bins() + self.fft().scratch_len()
+    }
+
+    /// Carves the working buffers out of `storage` (at least `work_len()` long).
+    pub(crate) fn work<'a, T>(&self, storage: &'a mut [T]) -> Work<'a, T> {
+        let (fft_in, rest) = storage.split_at_mut(self.fft().len());
+        let (re, rest) = rest.split_at_mut(self.fft().bins());
+        let (im, rest) = rest.split_at_mut(self.fft().bins());
+        let scratch = &mut rest[..self.fft().scratch_len()];
+        Work { fft_in, re, im, scratch }
+    }
+}
+
+/// Kaldi's floor for energies before a log (FLT_EPSILON).
+const ENERGY_FLOOR: f32 = f32::EPSILON;
+
+/// Dither, DC removal, raw log energy, pre-emphasis, window and zero padding, in Kaldi's order, on the frame in
+/// `work.fft_in[..span]`. `t0` is the frame number of lane 0 (lane `i` is frame `t0 + i`). Returns the log energy
+/// of the frame before pre-emphasis (only meaningful when the config asks for it).
+pub(crate) fn prepare<T: Lane>(plan: &Plan, tables: &Tables<'_>, work: &mut Work<'_, T>, t0: u64) -> T {
+    let cfg = plan.config();
+    let win = tables.window.len();
+    let region = &mut work.fft_in[plan.woff..plan.woff + win];
+    if cfg.dither > 0.0 {
+        dither_lanes(cfg.dither_seed, t0, cfg.dither, region);
+    }
+    if cfg.remove_dc {
+        let mut sum = T::splat(0.0);
+        for &x in region.iter() {
+            sum = sum + x;
+        }
+        let mean = sum * T::splat(1.0 / win as f32);
+        for x in region.iter_mut() {
+            *x = *x - mean;
+        }
+    }
+    let mut energy = T::splat(0.0);
+    if cfg.mfcc.is_some_and(|m| m.energy_c0) {
+        for &x in region.iter() {
+            energy = energy + x * x;
+        }
+        energy = energy.map(|e| ln(e.max(ENERGY_FLOOR)));
+    }
+    if cfg.preemphasis != 0.0 {
+        let c = T::splat(cfg.preemphasis);
+        for i in (1..win).rev() {
+            region[i] = region[i] - c * region[i - 1];
+        }
+        region[0] = region[0] - c * region[0];
+    }
+    for (x, &w) in region.iter_mut().zip(tables.window) {
+        *x = *x * T::splat(w);
+    }
+    // Zero everything outside the window (the span's unwindowed edges and the FFT padding).
+    let zero = T::splat(0.0);
+    work.fft_in[..plan.woff].fill(zero);
+    work.fft_in[plan.woff + win..].fill(zero);
+    energy
+}
+
+fn dither_lanes<T: Lane>(seed: u64, t0: u64, amount: f32, region: &mut [T]) {
+    for l in 0..T::WIDTH {
+        let key = dither::key(seed, t0 + l as u64);
+        for (i, x) in region.iter_mut().enumerate() {
+            x.set_lane(l, x.lane(l) + amount * dither::gaussian(key, i));
+        }
+    }
+}
+
+/// FFT of `work.fft_in`, then `work.re` ← power or magnitude spectrum.
+pub(crate) fn spectrum<T: Lane>(plan: &Plan, tables: &Tables<'_>, work: &mut Work<'_, T>) {
+    // Lengths come from the plan that carved the buffers, so the FFT cannot refuse them.
+    let ok = plan.fft().forward(tables.fft, work.fft_in, work.re, work.im, work.scratch);
+    debug_assert!(ok.is_ok());
+    for (r, &i) in work.re.iter_mut().zip(work.im.iter()) {
+        *r = *r * *r + i * i;
+    }
+    if plan.config().spectrum == SpectrumKind::Magnitude {
+        for r in work.re.iter_mut() {
+            *r = r.map(libm::sqrtf);
+        }
+    }
+}
+
+/// Mel bank (or the linear spectrum) then the log, into `row` (`n_bands` long).
+pub(crate) fn compress<T: Lane>(plan: &Plan, tables: &Tables<'_>, spec: &[T], row: &mut [T]) {
+    if plan.config().mel.is_some() {
+        crate::mel::apply(plan.bands(), tables.mel_weights, spec, row);
+    } else {
+        row.copy_from_slice(spec);
+    }
+    log(plan.config().log, row);
+}
+
+/// 1/ln(10) and 10/ln(10) rounded to f32: log10 and dB are `ln` times these.
+const LOG10_E: f32 = core::f32::consts::LOG10_E;
+const DB_PER_NEPER: f32 = 10.0 * core::f32::consts::LOG10_E;
+
+fn log<T: Lane>(log: Log, row: &mut [T]) {
+    match log {
+        Log::None => {}
+        Log::Ln { offset, floor } => {
+            for x in row.iter_mut() {
+                *x = (*x + T::splat(offset)).map(|v| v.max(floor));
+            }
+            ln_in_place(row);
+        }
+        Log::Log10 { floor } => {
+            for x in row.iter_mut() {
+                *x = x.map(|v| v.max(floor));
+            }
+            ln_in_place(row);
+            for x in row.iter_mut() {
+                *x = *x * T::splat(LOG10_E);
+            }
+        }
+        Log::Db { amin, reference } => {
+            let offset = ln(reference.max(amin)) * DB_PER_NEPER;
+            for x in row.iter_mut() {
+                *x = x.map(|v| v.max(amin));
+            }
+            ln_in_place(row);
+            for x in row.iter_mut() {
+                *x = *x * T::splat(DB_PER_NEPER) - T::splat(offset);
+            }
+        }
+    }
+}
+
+/// Stage B: affine, then DCT (with lifter) and energy C0, from compressed bands `row` into `out`
+/// (`n_features` long). `row` is modified.
+pub(crate) fn finish<T: Lane>(plan: &Plan, tables: &Tables<'_>, row: &mut [T], energy: T, out: &mut [T]) {
+    let cfg = plan.config();
+    if cfg.affine != crate::config::Affine::IDENTITY {
+        let (add, mul) = (T::splat(cfg.affine.add), T::splat(cfg.affine.mul));
+        for x in row.iter_mut() {
+            *x = (*x + add) * mul;
+        }
+    }
+    match &cfg.mfcc {
+        Some(m) => {
+            crate::dct::apply(tables.dct, row, out);
+            if m.energy_c0 {
+                out[0] = energy;
+            }
+        }
+        None => out.copy_from_slice(row),
+    }
+}

@@ -1,0 +1,163 @@
+//! Cutting a signal into frames: the padded-signal model shared by offline extraction (random access) and the
+//! streaming ring buffer (push chunks of any length; frames come out as soon as they are complete).
+//!
+//! The padded signal has `pad` samples before and after the input; frame `t` is its samples
+//! `t·hop .. t·hop + span`. Offline and streaming read the same padded samples, so they give the same frames.
+
+use crate::config::Padding;
+
+/// Sample `p` of the padded signal built from the whole `signal` (numpy `np.pad` semantics; `reflect` beyond one
+/// period keeps reflecting, as numpy does).
+pub(crate) fn padded(signal: &[f32], pad: usize, padding: Padding, p: usize) -> f32 {
+    let n = signal.len() as i64;
+    let i = p as i64 - pad as i64;
+    if (0..n).contains(&i) {
+        return signal[i as usize];
+    }
+    match padding {
+        Padding::None | Padding::Constant => 0.0,
+        Padding::Edge => signal[if i < 0 { 0 } else { signal.len() - 1 }],
+        Padding::Reflect if n == 1 => signal[0],
+        Padding::Reflect => {
+            let period = 2 * (n - 1);
+            let m = i.rem_euclid(period);
+            signal[if m < n { m } else { period - m } as usize]
+        }
+    }
+}
+
+/// The streaming framer's counters; its samples live in caller-owned `ring` and `head` slices.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Framer {
+    /// Real samples received so far.
+    received: u64,
+    /// Padded samples written to the ring so far.
+    written: u64,
+    /// Padded position where the next frame starts.
+    next_start: u64,
+    /// Next frame's number.
+    next_index: u64,
+    /// Whether the start padding has been written.
+    started: bool,
+}
+
+/// Frame geometry.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Geometry {
+    pub pad: usize,
+    pub span: usize,
+    pub hop: usize,
+    pub padding: Padding,
+    pub drop_last: bool,
+}
+
+impl Geometry {
+    /// Ring capacity: a whole frame, and for reflection the `2·pad` samples the end padding mirrors.
+    pub fn ring_len(&self) -> usize {
+        self.span.max(2 * self.pad).max(1)
+    }
+
+    /// Start of the signal held back until the reflected start padding can be written.
+    pub fn head_len(&self) -> usize {
+        if self.padding == Padding::Reflect { self.pad + 1 } else { 0 }
+    }
+
+    /// Frames a whole signal of `n` samples gives.
+    pub fn frames(&self, n: u64) -> u64 {
+        let padded = n + 2 * self.pad as u64;
+        if n == 0 || padded < self.span as u64 {
+            return 0;
+        }
+        1 + (padded - self.span as u64) / self.hop as u64 - u64::from(self.drop_last)
+    }
+}
+
+impl Framer {
+    /// Number of the next frame to come out.
+    pub fn next_index(&self) -> u64 {
+        self.next_index
+    }
+
+    /// Feeds `chunk`; calls `frame(t, a, b)` for each frame completed, the frame's samples being `a` then `b`
+    /// (the ring wraps).
+    pub fn push(&mut self, g: &Geometry, ring: &mut [f32], head: &mut [f32], chunk: &[f32], frame: FrameFn<'_>) {
+        for &x in chunk {
+            if !self.started {
+                match g.padding {
+                    Padding::None => {}
+                    Padding::Constant | Padding::Edge => {
+                        let fill = if g.padding == Padding::Edge { x } else { 0.0 };
+                        for _ in 0..g.pad {
+                            self.write(g, ring, fill, u64::MAX, frame);
+                        }
+                    }
+                    Padding::Reflect => {
+                        // Hold samples back until x[1..=pad] exist to mirror.
+                        head[self.received as usize] = x;
+                        self.received += 1;
+                        if self.received as usize == head.len() {
+                            for j in (1..=g.pad).rev() {
+                                self.write(g, ring, head[j], u64::MAX, frame);
+                            }
+                            for &h in head.iter() {
+                                self.write(g, ring, h, u64::MAX, frame);
+                            }
+                            self.started = true;
+                        }
+                        continue;
+                    }
+                }
+                self.started = true;
+            }
+            self.received += 1;
+            self.write(g, ring, x, u64::MAX, frame);
+        }
+    }
+
+    /// Ends the signal: writes the end padding, emits the remaining frames (without the last one if the geometry
+    /// drops it) and resets for a new signal.
+    pub fn flush(&mut self, g: &Geometry, ring: &mut [f32], head: &[f32], frame: FrameFn<'_>) {
+        let n = self.received;
+        let total = g.frames(n);
+        if !self.started {
+            // Reflection of a signal shorter than the padding: all of it is still in `head`.
+            let signal = &head[..n as usize];
+            for p in 0..if n == 0 { 0 } else { signal.len() + 2 * g.pad } {
+                self.write(g, ring, padded(signal, g.pad, g.padding, p), total, frame);
+            }
+        } else {
+            let cap = ring.len() as u64;
+            for j in 0..g.pad as u64 {
+                let x = match g.padding {
+                    Padding::None | Padding::Constant => 0.0,
+                    // The last real sample, `j` padding samples back.
+                    Padding::Edge => ring[((self.written - 1 - j) % cap) as usize],
+                    // x[n − 2 − j] sits 2 + 2j behind the write position.
+                    Padding::Reflect => ring[((self.written - 2 - 2 * j) % cap) as usize],
+                };
+                self.write(g, ring, x, total, frame);
+            }
+        }
+        *self = Framer::default();
+    }
+
+    /// Writes one padded sample and emits every frame it completes whose number is below `limit`.
+    fn write(&mut self, g: &Geometry, ring: &mut [f32], x: f32, limit: u64, frame: FrameFn<'_>) {
+        let cap = ring.len();
+        ring[(self.written % cap as u64) as usize] = x;
+        self.written += 1;
+        while self.written >= self.next_start + g.span as u64 {
+            if self.next_index < limit {
+                let start = (self.next_start % cap as u64) as usize;
+                let (a, b) = ring.split_at(start);
+                let first = &b[..g.span.min(b.len())];
+                frame(self.next_index, first, &a[..g.span - first.len()]);
+            }
+            self.next_start += g.hop as u64;
+            self.next_index += 1;
+        }
+    }
+}
+
+/// Receives each completed frame: its number and its samples in two parts.
+pub(crate) type FrameFn<'a> = &'a mut dyn FnMut(u64, &[f32], &[f32]);

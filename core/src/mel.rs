@@ -1,0 +1,192 @@
+//! Mel filterbanks, stored sparse: each band is one contiguous run of non-zero weights over the FFT bins.
+//!
+//! Built in f64 with `libm` and rounded once, so the table is the same on every target. The four axes on which
+//! the references disagree (scale, normalisation, triangle domain, DC/Nyquist) are all explicit in [`Mel`].
+
+use crate::config::{Mel, MelNorm, MelScale, TriangleDomain};
+
+/// One band: weights for bins `start..start + len`, stored from `offset` in the weight table.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Band {
+    /// First FFT bin with a non-zero weight.
+    pub start: u16,
+    /// Number of consecutive non-zero weights.
+    pub len: u16,
+    /// Position of the first weight in the shared weight table.
+    pub offset: u32,
+}
+
+/// Hz → mel.
+pub fn hz_to_mel(scale: MelScale, hz: f64) -> f64 {
+    match scale {
+        MelScale::Htk => 1127.0 * libm::log(1.0 + hz / 700.0),
+        MelScale::Slaney => {
+            const F_SP: f64 = 200.0 / 3.0;
+            const MIN_LOG_HZ: f64 = 1000.0;
+            if hz >= MIN_LOG_HZ {
+                MIN_LOG_HZ / F_SP + libm::log(hz / MIN_LOG_HZ) / slaney_logstep()
+            } else {
+                hz / F_SP
+            }
+        }
+    }
+}
+
+/// Mel → Hz.
+pub fn mel_to_hz(scale: MelScale, mel: f64) -> f64 {
+    match scale {
+        MelScale::Htk => 700.0 * (libm::exp(mel / 1127.0) - 1.0),
+        MelScale::Slaney => {
+            const F_SP: f64 = 200.0 / 3.0;
+            const MIN_LOG_MEL: f64 = 1000.0 / F_SP;
+            if mel >= MIN_LOG_MEL {
+                1000.0 * libm::exp(slaney_logstep() * (mel - MIN_LOG_MEL))
+            } else {
+                F_SP * mel
+            }
+        }
+    }
+}
+
+fn slaney_logstep() -> f64 {
+    libm::log(6.4) / 27.0
+}
+
+/// Band `m`'s edges (left, centre, right) in mel, equally spaced between `fmin` and `fmax`.
+fn edges_mel(mel: &Mel, m: usize) -> [f64; 3] {
+    let lo = hz_to_mel(mel.scale, mel.fmin as f64);
+    let hi = hz_to_mel(mel.scale, mel.fmax as f64);
+    let step = (hi - lo) / (mel.n_mels as f64 + 1.0);
+    [lo + step * m as f64, lo + step * (m + 1) as f64, lo + step * (m + 2) as f64]
+}
+
+/// Weight of FFT bin `k` (at `hz`) in the band with the given edges.
+fn weight(mel: &Mel, edges_mel: [f64; 3], edges_hz: [f64; 3], hz: f64) -> f64 {
+    let ([l, c, r], x) = match mel.domain {
+        TriangleDomain::Hz => (edges_hz, hz),
+        TriangleDomain::Mel => (edges_mel, hz_to_mel(mel.scale, hz)),
+    };
+    let w = ((x - l) / (c - l)).min((r - x) / (r - c)).max(0.0);
+    match mel.norm {
+        MelNorm::Peak => w,
+        MelNorm::Slaney => w * 2.0 / (edges_hz[2] - edges_hz[0]),
+    }
+}
+
+/// Visits band `m`'s non-zero weights (as rounded to f32) in bin order: `visit(bin, weight)`.
+fn for_each_weight(mel: &Mel, sample_rate: u32, n_fft: usize, m: usize, mut visit: impl FnMut(usize, f32)) {
+    let bins = n_fft / 2 + 1;
+    let bin_hz = sample_rate as f64 / n_fft as f64;
+    let em = edges_mel(mel, m);
+    let eh = em.map(|v| mel_to_hz(mel.scale, v));
+    // Candidate bins: a bin either side of the Hz edges, whichever domain the ramps are in.
+    let first = libm::floor(eh[0] / bin_hz).max(1.0) as usize - 1;
+    let last = (libm::ceil(eh[2] / bin_hz) as usize + 1).min(bins - 1);
+    for k in first..=last {
+        let excluded = (mel.zero_dc && k == 0) || (!mel.include_nyquist && n_fft % 2 == 0 && k == n_fft / 2);
+        let w = if excluded { 0.0 } else { weight(mel, em, eh, k as f64 * bin_hz) as f32 };
+        if w != 0.0 {
+            visit(k, w);
+        }
+    }
+}
+
+/// Lays out the filterbank: sets each of the `n_mels` bands' bin range and weight offset; returns the number of
+/// weights (the size of the weight table).
+pub fn layout(mel: &Mel, sample_rate: u32, n_fft: usize, bands: &mut [Band]) -> usize {
+    let mut offset = 0usize;
+    for (m, band) in bands.iter_mut().enumerate().take(mel.n_mels as usize) {
+        *band = Band { start: 0, len: 0, offset: offset as u32 };
+        for_each_weight(mel, sample_rate, n_fft, m, |k, _| {
+            if band.len == 0 {
+                band.start = k as u16;
+            }
+            // Triangles are convex, so non-zero weights are contiguous.
+            debug_assert_eq!(k, band.start as usize + band.len as usize);
+            band.len += 1;
+        });
+        offset += band.len as usize;
+    }
+    offset
+}
+
+/// Fills the weight table of a filterbank laid out by [`layout`].
+pub fn fill(mel: &Mel, sample_rate: u32, n_fft: usize, bands: &[Band], weights: &mut [f32]) {
+    for (m, band) in bands.iter().enumerate().take(mel.n_mels as usize) {
+        let row = &mut weights[band.offset as usize..][..band.len as usize];
+        let mut i = 0;
+        for_each_weight(mel, sample_rate, n_fft, m, |_, w| {
+            row[i] = w;
+            i += 1;
+        });
+    }
+}
+
+/// The filterbank as a dense `n_mels × (n_fft/2 + 1)` row-major matrix (librosa's `filters.mel` layout).
+#[cfg(feature = "alloc")]
+pub fn matrix(mel: &Mel, sample_rate: u32, n_fft: usize) -> alloc::vec::Vec<f32> {
+    let bins = n_fft / 2 + 1;
+    let mut bands = alloc::vec![Band::default(); mel.n_mels as usize];
+    let mut weights = alloc::vec![0.0; layout(mel, sample_rate, n_fft, &mut bands)];
+    fill(mel, sample_rate, n_fft, &bands, &mut weights);
+    let mut dense = alloc::vec![0.0; bands.len() * bins];
+    for (row, band) in dense.chunks_exact_mut(bins).zip(&bands) {
+        let w = &weights[band.offset as usize..][..band.len as usize];
+        row[band.start as usize..][..w.len()].copy_from_slice(w);
+    }
+    dense
+}
+
+/// Applies the filterbank: `out[m] = Σ w·spectrum[k]` over band `m`, in bin order.
+#[inline]
+pub fn apply<T: crate::Lane>(bands: &[Band], weights: &[f32], spectrum: &[T], out: &mut [T]) {
+    for (band, o) in bands.iter().zip(out.iter_mut()) {
+        let start = band.start as usize;
+        let len = band.len as usize;
+        let w = &weights[band.offset as usize..][..len];
+        let s = &spectrum[start..][..len];
+        let mut acc = T::splat(0.0);
+        for (&wk, &sk) in w.iter().zip(s) {
+            acc = acc + T::splat(wk) * sk;
+        }
+        *o = acc;
+    }
+}
+
+#[cfg(all(test, feature = "std"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slaney_scale_round_trips_and_is_linear_below_1khz() {
+        for hz in [0.0, 100.0, 999.0, 1000.0, 4000.0, 11025.0] {
+            let m = hz_to_mel(MelScale::Slaney, hz);
+            assert!((mel_to_hz(MelScale::Slaney, m) - hz).abs() < 1e-9);
+            let h = hz_to_mel(MelScale::Htk, hz);
+            assert!((mel_to_hz(MelScale::Htk, h) - hz).abs() < 1e-9);
+        }
+        assert!((hz_to_mel(MelScale::Slaney, 1000.0) - 15.0).abs() < 1e-12);
+        assert!((hz_to_mel(MelScale::Htk, 700.0) - 1127.0 * core::f64::consts::LN_2).abs() < 1e-9);
+    }
+
+    #[test]
+    fn peak_triangles_reach_one_and_dc_nyquist_flags_apply() {
+        let mel = Mel {
+            n_mels: 10,
+            fmin: 0.0,
+            fmax: 8000.0,
+            scale: MelScale::Htk,
+            norm: MelNorm::Peak,
+            domain: TriangleDomain::Mel,
+            zero_dc: true,
+            include_nyquist: false,
+        };
+        let m = matrix(&mel, 16000, 64);
+        let rows: Vec<&[f32]> = m.chunks(33).collect();
+        for row in &rows {
+            let peak = row.iter().cloned().fold(0.0, f32::max);
+            assert!(peak <= 1.0 && peak > 0.3, "{row:?}");
+        }
+        assert!(rows.iter().all(|r| r[0] == 0.0 && r[32] == 0.0));
+    }
+}

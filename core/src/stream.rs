@@ -1,0 +1,230 @@
+//! The streaming pipeline: push audio chunks of any length, get each frame's features as soon as it is complete.
+//! All memory is one caller-owned f32 storage (a static array on the node, a `Vec` elsewhere): no allocator.
+
+use crate::config::Config;
+use crate::error::Error;
+use crate::frame::{self, Work};
+use crate::framing::{Framer, Geometry};
+use crate::plan::{Plan, Tables};
+use crate::scalars::{self, ScalarInput};
+
+/// One output frame.
+#[derive(Clone, Copy, Debug)]
+pub struct Frame<'a> {
+    /// Frame number since the start of the stream (0-based).
+    pub index: u64,
+    /// The feature vector (`Config::n_features()` values).
+    pub features: &'a [f32],
+    /// The selected per-frame scalars, in [`Scalars::NAMES`](crate::config::Scalars::NAMES) order.
+    pub scalars: &'a [f32],
+}
+
+/// A streaming feature pipeline over storage `S` (`&mut [f32]`, `[f32; N]` or `Vec<f32>`).
+pub struct Pipeline<S> {
+    plan: Plan,
+    geometry: Geometry,
+    framer: Framer,
+    storage: S,
+    /// Lengths of the storage parts after the tables, in carving order.
+    parts: [usize; 7],
+}
+
+/// The mutable parts of the storage, carved in [`Pipeline::carve`].
+struct Parts<'a> {
+    tables: Tables<'a>,
+    ring: &'a mut [f32],
+    head: &'a mut [f32],
+    runner: Runner<'a>,
+}
+
+/// Everything one frame's computation writes to.
+struct Runner<'a> {
+    work: Work<'a, f32>,
+    row: &'a mut [f32],
+    out: &'a mut [f32],
+    mag: &'a mut [f32],
+    prev_mag: &'a mut [f32],
+    scalars: &'a mut [f32],
+}
+
+impl<S: AsRef<[f32]> + AsMut<[f32]>> Pipeline<S> {
+    /// f32 elements of storage a pipeline for `config` needs.
+    pub fn storage_len(config: &Config) -> Result<usize, Error> {
+        let plan = Plan::new(config)?;
+        Ok(plan.tables_len() + Self::part_lens(&plan).iter().sum::<usize>())
+    }
+
+    fn part_lens(plan: &Plan) -> [usize; 7] {
+        let g = geometry(plan.config());
+        let bins = plan.fft().bins();
+        let scalars = plan.config().scalars;
+        let spectral = scalars.count() > usize::from(scalars.rms) + usize::from(scalars.zcr);
+        let mag = if spectral { bins } else { 0 };
+        [
+            g.ring_len(),
+            g.head_len(),
+            plan.work_len(),
+            plan.n_bands,
+            plan.config().n_features(),
+            2 * mag,
+            scalars.count(),
+        ]
+    }
+
+    /// Builds the pipeline for `config` in `storage`. Fails if the config is invalid, normalises over the whole
+    /// utterance (not streamable), or the storage is too small.
+    pub fn new(config: &Config, mut storage: S) -> Result<Self, Error> {
+        let plan = Plan::new(config)?;
+        if !config.is_streamable() {
+            return Err(Error::NotStreamable);
+        }
+        let parts = Self::part_lens(&plan);
+        let need = plan.tables_len() + parts.iter().sum::<usize>();
+        let got = storage.as_ref().len();
+        if got < need {
+            return Err(Error::Storage { expected: need, got });
+        }
+        plan.fill_tables(storage.as_mut())?;
+        let mut pipeline =
+            Pipeline { geometry: geometry(config), plan, framer: Framer::default(), storage, parts };
+        pipeline.reset();
+        Ok(pipeline)
+    }
+
+    /// The config this pipeline runs.
+    pub fn config(&self) -> &Config {
+        self.plan.config()
+    }
+
+    /// Number of the next frame that will come out.
+    pub fn next_index(&self) -> u64 {
+        self.framer.next_index()
+    }
+
+    /// Forgets the stream so far (tables are kept).
+    pub fn reset(&mut self) {
+        self.framer = Framer::default();
+        self.carve().runner.prev_mag.fill(0.0);
+    }
+
+    /// Feeds a chunk of samples (any length, including 0). Calls `emit` for every frame it completes and returns
+    /// how many. A chunk with a NaN or infinite sample is refused whole, leaving the stream as it was.
+    pub fn push(&mut self, chunk: &[f32], emit: &mut dyn FnMut(Frame<'_>)) -> Result<usize, Error> {
+        if let Some(index) = chunk.iter().position(|x| !x.is_finite()) {
+            return Err(Error::NonFinite { index });
+        }
+        let (plan, geometry) = (&self.plan, self.geometry);
+        let mut framer = core::mem::take(&mut self.framer);
+        let mut parts = Self::carve_parts(&self.plan, &self.parts, self.storage.as_mut());
+        let mut count = 0;
+        let runner = &mut parts.runner;
+        let tables = parts.tables;
+        framer.push(&geometry, parts.ring, parts.head, chunk, &mut |t, a, b| {
+            runner.run(plan, &tables, t, a, b, emit);
+            count += 1;
+        });
+        self.framer = framer;
+        Ok(count)
+    }
+
+    /// Ends the stream: pads the end as the config says, emits the remaining frames, and resets for a new stream.
+    pub fn flush(&mut self, emit: &mut dyn FnMut(Frame<'_>)) -> usize {
+        let (plan, geometry) = (&self.plan, self.geometry);
+        let mut framer = core::mem::take(&mut self.framer);
+        let mut parts = Self::carve_parts(&self.plan, &self.parts, self.storage.as_mut());
+        let mut count = 0;
+        let runner = &mut parts.runner;
+        let tables = parts.tables;
+        framer.flush(&geometry, parts.ring, parts.head, &mut |t, a, b| {
+            runner.run(plan, &tables, t, a, b, emit);
+            count += 1;
+        });
+        runner.prev_mag.fill(0.0);
+        count
+    }
+
+    fn carve(&mut self) -> Parts<'_> {
+        Self::carve_parts(&self.plan, &self.parts, self.storage.as_mut())
+    }
+
+    fn carve_parts<'a>(plan: &Plan, lens: &[usize; 7], storage: &'a mut [f32]) -> Parts<'a> {
+        let (tables, rest) = storage.split_at_mut(plan.tables_len());
+        let mut rest = rest;
+        let mut take = |len: usize| {
+            let (part, tail) = core::mem::take(&mut rest).split_at_mut(len);
+            rest = tail;
+            part
+        };
+        let [ring, head, work, row, out, mag, scalars] = *lens;
+        let (ring, head, work, row, out) = (take(ring), take(head), take(work), take(row), take(out));
+        let (mag, prev_mag) = take(mag).split_at_mut(mag / 2);
+        let scalars = take(scalars);
+        Parts {
+            tables: plan.tables(tables),
+            ring,
+            head,
+            runner: Runner { work: plan.work(work), row, out, mag, prev_mag, scalars },
+        }
+    }
+}
+
+#[cfg(feature = "alloc")]
+impl Pipeline<alloc::vec::Vec<f32>> {
+    /// Builds the pipeline with storage it allocates itself.
+    pub fn new_owned(config: &Config) -> Result<Self, Error> {
+        let len = Self::storage_len(config)?;
+        Self::new(config, alloc::vec![0.0; len])
+    }
+}
+
+/// The framing geometry of a config.
+pub(crate) fn geometry(config: &Config) -> Geometry {
+    Geometry {
+        pad: config.frames.pad(),
+        span: config.span(),
+        hop: config.frames.hop_length as usize,
+        padding: config.frames.padding,
+        drop_last: config.frames.drop_last,
+    }
+}
+
+impl Runner<'_> {
+    /// Computes frame `t` from its samples (`a` then `b`) and hands it to `emit`.
+    fn run(&mut self, plan: &Plan, tables: &Tables<'_>, t: u64, a: &[f32], b: &[f32], emit: &mut dyn FnMut(Frame<'_>)) {
+        let scale = plan.config().input_scale;
+        let span = a.len() + b.len();
+        for (d, &x) in self.work.fft_in.iter_mut().zip(a.iter().chain(b)) {
+            *d = x * scale;
+        }
+        let select = plan.config().scalars;
+        let mut n_scalars = 0;
+        if select.rms || select.zcr {
+            let time_only = crate::config::Scalars { rms: select.rms, zcr: select.zcr, ..Default::default() };
+            let input = ScalarInput { frame: &self.work.fft_in[..span], mag: &[], prev_mag: &[], bin_hz: 0.0 };
+            n_scalars = scalars::compute(&time_only, &input, self.scalars);
+        }
+        let energy = frame::prepare(plan, tables, &mut self.work, t);
+        frame::spectrum(plan, tables, &mut self.work);
+        if !self.mag.is_empty() {
+            spectral_scalars(plan, self.work.re, self.mag, self.prev_mag, &mut self.scalars[n_scalars..]);
+        }
+        frame::compress(plan, tables, self.work.re, self.row);
+        frame::finish(plan, tables, self.row, energy, self.out);
+        emit(Frame { index: t, features: self.out, scalars: self.scalars });
+    }
+}
+
+/// The spectral scalars of one frame from its spectrum (power or magnitude); `prev_mag` becomes this frame's.
+pub(crate) fn spectral_scalars(plan: &Plan, spec: &[f32], mag: &mut [f32], prev_mag: &mut [f32], out: &mut [f32]) {
+    let cfg = plan.config();
+    for (m, &s) in mag.iter_mut().zip(spec) {
+        *m = match cfg.spectrum {
+            crate::config::SpectrumKind::Power => libm::sqrtf(s),
+            crate::config::SpectrumKind::Magnitude => s,
+        };
+    }
+    let select = crate::config::Scalars { rms: false, zcr: false, ..cfg.scalars };
+    let bin_hz = cfg.sample_rate as f32 / cfg.frames.n_fft as f32;
+    scalars::compute(&select, &ScalarInput { frame: &[], mag, prev_mag, bin_hz }, out);
+    prev_mag.copy_from_slice(mag);
+}
