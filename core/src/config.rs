@@ -439,3 +439,41 @@ impl Config {
 fn finite_positive(field: &'static str, v: f32) -> Result<(), ConfigError> {
     if v.is_finite() && v > 0.0 { Ok(()) } else { Err(ConfigError::NotPositive(field)) }
 }
+
+/// Why bytes could not become a [`Config`].
+#[cfg(feature = "std")]
+#[derive(Debug)]
+pub enum DecodeError {
+    /// Not JSON of the config's shape (serde's message names the field and position).
+    Json(serde_json::Error),
+    /// Well-formed, but the pipeline it describes is invalid.
+    Invalid(ConfigError),
+}
+
+#[cfg(feature = "std")]
+impl core::fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            DecodeError::Json(e) => write!(f, "config JSON: {e}"),
+            DecodeError::Invalid(e) => write!(f, "invalid config: {e}"),
+        }
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for DecodeError {}
+
+#[cfg(feature = "std")]
+impl Config {
+    /// Decodes and validates a config from JSON: any bytes give a valid config or an error, never a panic.
+    pub fn from_json(bytes: &[u8]) -> Result<Config, DecodeError> {
+        let config: Config = serde_json::from_slice(bytes).map_err(DecodeError::Json)?;
+        config.validate().map_err(DecodeError::Invalid)?;
+        Ok(config)
+    }
+
+    /// The JSON form (pretty-printed; floats in their shortest round-tripping form).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a Config always serialises")
+    }
+}

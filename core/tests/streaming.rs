@@ -1,0 +1,154 @@
+//! Streaming equals offline, bit for bit, for every chunking: the streaming pipeline (ring buffer, one frame at a
+//! time in `f32`) and offline extraction (random access, eight frames per `F32x8`) share no framing code, so this
+//! checks both, plus that the lanes really do the scalar operations.
+
+use proptest::prelude::*;
+use stapes_core::config::{Normalize, Padding, Scalars};
+use stapes_core::{Config, Error, Pipeline, extract, preset};
+
+fn all_scalars() -> Scalars {
+    Scalars { rms: true, zcr: true, centroid: true, bandwidth: true, rolloff: true, flatness: true, flux: true }
+}
+
+/// Every preset in its streamable form (utterance normalisation off), scalars on.
+fn streamable(name: &str) -> Config {
+    let mut c = preset(name).unwrap();
+    c.normalize = Normalize::None;
+    c.scalars = all_scalars();
+    c
+}
+
+fn test_signal(n: usize, seed: u64) -> Vec<f32> {
+    let mut s = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    (0..n)
+        .map(|i| {
+            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let noise = ((s >> 40) as f32 / 16_777_216.0) - 0.5;
+            0.5 * (i as f32 * 0.031).sin() + 0.3 * noise
+        })
+        .collect()
+}
+
+/// Streams `x` in the given chunk sizes (cycled) and returns (features, scalars, frame numbers).
+fn stream(config: &Config, x: &[f32], chunks: &[usize]) -> (Vec<f32>, Vec<f32>, Vec<u64>) {
+    let mut p = Pipeline::new_owned(config).unwrap();
+    let (mut feats, mut scalars, mut index) = (vec![], vec![], vec![]);
+    let mut emit = |f: stapes_core::Frame<'_>| {
+        feats.extend_from_slice(f.features);
+        scalars.extend_from_slice(f.scalars);
+        index.push(f.index);
+    };
+    let mut rest = x;
+    for &c in chunks.iter().cycle() {
+        if rest.is_empty() {
+            break;
+        }
+        let (chunk, tail) = rest.split_at(c.min(rest.len()));
+        p.push(chunk, &mut emit).unwrap();
+        rest = tail;
+    }
+    p.flush(&mut emit);
+    (feats, scalars, index)
+}
+
+fn assert_stream_equals_offline(config: &Config, x: &[f32], chunks: &[usize]) {
+    let offline = extract(config, x).unwrap();
+    let (feats, scalars, index) = stream(config, x, chunks);
+    assert_eq!(index, (0..offline.n_frames as u64).collect::<Vec<_>>(), "frame numbers, chunks {chunks:?}");
+    let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(&feats), bits(&offline.data), "features differ, chunks {chunks:?}");
+    assert_eq!(bits(&scalars), bits(&offline.scalars), "scalars differ, chunks {chunks:?}");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn every_preset_streams_like_offline(
+        preset_index in 0..stapes_core::preset::NAMES.len(),
+        len in 0usize..9000,
+        chunks in prop::collection::vec(1usize..3000, 1..6),
+        seed in any::<u64>(),
+    ) {
+        let config = streamable(stapes_core::preset::NAMES[preset_index]);
+        assert_stream_equals_offline(&config, &test_signal(len, seed), &chunks);
+    }
+
+    #[test]
+    fn every_padding_streams_like_offline(
+        padding in prop::sample::select(vec![Padding::None, Padding::Constant, Padding::Reflect, Padding::Edge]),
+        // Include signals shorter than the padding (reflection then repeats, as numpy's does).
+        len in 0usize..1500,
+        chunks in prop::collection::vec(1usize..700, 1..5),
+        seed in any::<u64>(),
+    ) {
+        let mut config = streamable("whisper-80");
+        config.frames.padding = padding;
+        config.frames.drop_last = padding != Padding::None;
+        config.dither = 0.5;
+        config.dither_seed = seed;
+        assert_stream_equals_offline(&config, &test_signal(len, seed), &chunks);
+    }
+}
+
+#[test]
+fn one_sample_at_a_time_and_reuse_after_flush() {
+    let config = streamable("kaldi-mfcc");
+    let x = test_signal(3000, 1);
+    assert_stream_equals_offline(&config, &x, &[1]);
+    // A flushed pipeline starts a new stream: the same input gives the same frames again.
+    let mut p = Pipeline::new_owned(&config).unwrap();
+    let mut first = vec![];
+    p.push(&x, &mut |f| first.extend_from_slice(f.features)).unwrap();
+    p.flush(&mut |f| first.extend_from_slice(f.features));
+    let mut second = vec![];
+    p.push(&x, &mut |f| second.extend_from_slice(f.features)).unwrap();
+    p.flush(&mut |f| second.extend_from_slice(f.features));
+    assert_eq!(first, second);
+}
+
+#[test]
+fn whisper_frame_count_and_reflect_of_short_signals_follow_numpy() {
+    let config = preset("whisper-80").unwrap();
+    // N samples → N/160 frames (1 + N/160, minus the dropped last).
+    for n in [1usize, 159, 160, 161, 16000] {
+        assert_eq!(extract(&config, &test_signal(n, 2)).unwrap().n_frames, n / 160, "n = {n}");
+    }
+    assert_eq!(extract(&config, &[]).unwrap().n_frames, 0);
+}
+
+#[test]
+fn bad_input_is_refused_and_changes_nothing() {
+    let config = streamable("yamnet");
+    let x = test_signal(2000, 3);
+    let mut p = Pipeline::new_owned(&config).unwrap();
+    let mut got = vec![];
+    p.push(&x[..1000], &mut |f| got.extend_from_slice(f.features)).unwrap();
+    let mut bad = x[1000..1100].to_vec();
+    bad[17] = f32::NAN;
+    assert_eq!(p.push(&bad, &mut |_| panic!("no frame from a refused chunk")), Err(Error::NonFinite { index: 17 }));
+    bad[17] = f32::INFINITY;
+    assert!(p.push(&bad, &mut |_| {}).is_err());
+    p.push(&x[1000..], &mut |f| got.extend_from_slice(f.features)).unwrap();
+    p.flush(&mut |f| got.extend_from_slice(f.features));
+    assert_eq!(got, extract(&config, &x).unwrap().data);
+
+    let mut nan = x.clone();
+    nan[1999] = f32::NEG_INFINITY;
+    assert_eq!(extract(&config, &nan), Err(Error::NonFinite { index: 1999 }));
+}
+
+#[test]
+fn utterance_presets_refuse_to_stream_and_small_storage_is_refused() {
+    for name in ["whisper-80", "librosa-mel", "librosa-mfcc"] {
+        assert_eq!(Pipeline::new_owned(&preset(name).unwrap()).err(), Some(Error::NotStreamable));
+    }
+    let config = preset("yamnet").unwrap();
+    let need = Pipeline::<Vec<f32>>::storage_len(&config).unwrap();
+    assert_eq!(
+        Pipeline::new(&config, vec![0.0; need - 1]).err(),
+        Some(Error::Storage { expected: need, got: need - 1 })
+    );
+    let mut small = [0.0f32; 16];
+    assert!(matches!(Pipeline::new(&config, &mut small[..]), Err(Error::Storage { .. })));
+}
