@@ -59,7 +59,11 @@ impl Geometry {
 
     /// Start of the signal held back until the reflected start padding can be written.
     pub fn head_len(&self) -> usize {
-        if self.padding == Padding::Reflect { self.pad + 1 } else { 0 }
+        if self.padding == Padding::Reflect {
+            self.pad + 1
+        } else {
+            0
+        }
     }
 
     /// Frames a whole signal of `n` samples gives.

@@ -20,6 +20,7 @@ mod offline;
 mod plan;
 pub mod preset;
 mod scalars;
+mod sqrt;
 mod stream;
 mod window;
 

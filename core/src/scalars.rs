@@ -22,7 +22,15 @@ pub fn compute(select: &Scalars, input: &ScalarInput<'_>, out: &mut [f32]) -> us
         out[n] = v;
         n += 1;
     };
-    let [rms_on, zcr_on, centroid_on, bandwidth_on, rolloff_on, flatness_on, flux_on] = select.flags();
+    let [
+        rms_on,
+        zcr_on,
+        centroid_on,
+        bandwidth_on,
+        rolloff_on,
+        flatness_on,
+        flux_on,
+    ] = select.flags();
     if rms_on {
         put(rms(input.frame));
     }
@@ -44,14 +52,19 @@ pub fn compute(select: &Scalars, input: &ScalarInput<'_>, out: &mut [f32]) -> us
         put(flatness(input.mag));
     }
     if flux_on {
-        put(input.mag.iter().zip(input.prev_mag).map(|(&m, &p)| (m - p).max(0.0)).sum());
+        put(input
+            .mag
+            .iter()
+            .zip(input.prev_mag)
+            .map(|(&m, &p)| (m - p).max(0.0))
+            .sum());
     }
     n
 }
 
 fn rms(frame: &[f32]) -> f32 {
     let energy: f32 = frame.iter().map(|&x| x * x).sum();
-    libm::sqrtf(energy / frame.len() as f32)
+    crate::sqrt::sqrt(energy / frame.len() as f32)
 }
 
 fn zcr(frame: &[f32]) -> f32 {
@@ -81,7 +94,7 @@ fn bandwidth(mag: &[f32], total: f32, centroid: f32, bin_hz: f32) -> f32 {
             m * d * d
         })
         .sum();
-    libm::sqrtf(spread / total)
+    crate::sqrt::sqrt(spread / total)
 }
 
 fn rolloff(mag: &[f32], total: f32, bin_hz: f32) -> f32 {

@@ -85,8 +85,13 @@ impl<S: AsRef<[f32]> + AsMut<[f32]>> Pipeline<S> {
             return Err(Error::Storage { expected: need, got });
         }
         plan.fill_tables(storage.as_mut())?;
-        let mut pipeline =
-            Pipeline { geometry: geometry(config), plan, framer: Framer::default(), storage, parts };
+        let mut pipeline = Pipeline {
+            geometry: geometry(config),
+            plan,
+            framer: Framer::default(),
+            storage,
+            parts,
+        };
         pipeline.reset();
         Ok(pipeline)
     }
@@ -163,7 +168,14 @@ impl<S: AsRef<[f32]> + AsMut<[f32]>> Pipeline<S> {
             tables: plan.tables(tables),
             ring,
             head,
-            runner: Runner { work: plan.work(work), row, out, mag, prev_mag, scalars },
+            runner: Runner {
+                work: plan.work(work),
+                row,
+                out,
+                mag,
+                prev_mag,
+                scalars,
+            },
         }
     }
 }
@@ -199,18 +211,37 @@ impl Runner<'_> {
         let select = plan.config().scalars;
         let mut n_scalars = 0;
         if select.rms || select.zcr {
-            let time_only = crate::config::Scalars { rms: select.rms, zcr: select.zcr, ..Default::default() };
-            let input = ScalarInput { frame: &self.work.fft_in[..span], mag: &[], prev_mag: &[], bin_hz: 0.0 };
+            let time_only = crate::config::Scalars {
+                rms: select.rms,
+                zcr: select.zcr,
+                ..Default::default()
+            };
+            let input = ScalarInput {
+                frame: &self.work.fft_in[..span],
+                mag: &[],
+                prev_mag: &[],
+                bin_hz: 0.0,
+            };
             n_scalars = scalars::compute(&time_only, &input, self.scalars);
         }
         let energy = frame::prepare(plan, tables, &mut self.work, t);
         frame::spectrum(plan, tables, &mut self.work);
         if !self.mag.is_empty() {
-            spectral_scalars(plan, self.work.re, self.mag, self.prev_mag, &mut self.scalars[n_scalars..]);
+            spectral_scalars(
+                plan,
+                self.work.re,
+                self.mag,
+                self.prev_mag,
+                &mut self.scalars[n_scalars..],
+            );
         }
         frame::compress(plan, tables, self.work.re, self.row);
         frame::finish(plan, tables, self.row, energy, self.out);
-        emit(Frame { index: t, features: self.out, scalars: self.scalars });
+        emit(Frame {
+            index: t,
+            features: self.out,
+            scalars: self.scalars,
+        });
     }
 }
 
@@ -219,12 +250,25 @@ pub(crate) fn spectral_scalars(plan: &Plan, spec: &[f32], mag: &mut [f32], prev_
     let cfg = plan.config();
     for (m, &s) in mag.iter_mut().zip(spec) {
         *m = match cfg.spectrum {
-            crate::config::SpectrumKind::Power => libm::sqrtf(s),
+            crate::config::SpectrumKind::Power => crate::sqrt::sqrt(s),
             crate::config::SpectrumKind::Magnitude => s,
         };
     }
-    let select = crate::config::Scalars { rms: false, zcr: false, ..cfg.scalars };
+    let select = crate::config::Scalars {
+        rms: false,
+        zcr: false,
+        ..cfg.scalars
+    };
     let bin_hz = cfg.sample_rate as f32 / cfg.frames.n_fft as f32;
-    scalars::compute(&select, &ScalarInput { frame: &[], mag, prev_mag, bin_hz }, out);
+    scalars::compute(
+        &select,
+        &ScalarInput {
+            frame: &[],
+            mag,
+            prev_mag,
+            bin_hz,
+        },
+        out,
+    );
     prev_mag.copy_from_slice(mag);
 }

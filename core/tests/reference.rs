@@ -28,7 +28,9 @@ fn ours(config: &Config, signal: &str) -> (usize, usize, Vec<f32>) {
 fn masked_error(got: &[f32], want: &[f32], rows: usize, frames: usize, range: f32) -> f32 {
     let mut worst = 0.0f32;
     for t in 0..frames {
-        let top = (0..rows).map(|k| want[k * frames + t]).fold(f32::NEG_INFINITY, f32::max);
+        let top = (0..rows)
+            .map(|k| want[k * frames + t])
+            .fold(f32::NEG_INFINITY, f32::max);
         for k in 0..rows {
             let (g, w) = (got[k * frames + t], want[k * frames + t]);
             if w >= top - range {
@@ -129,8 +131,11 @@ fn yamnet_and_vggish_match_mel_features() {
 }
 
 fn check_matrix(mel: &Mel, sr: u32, n_fft: usize, golden_name: &str, tol: f32) {
-    let (shape, want) =
-        if golden_name.ends_with(".sparse") { golden_sparse_dense(golden_name) } else { golden(golden_name) };
+    let (shape, want) = if golden_name.ends_with(".sparse") {
+        golden_sparse_dense(golden_name)
+    } else {
+        golden(golden_name)
+    };
     let got = stapes_core::mel::matrix(mel, sr, n_fft);
     assert_eq!(shape, [mel.n_mels as usize, n_fft / 2 + 1], "{golden_name}: shape");
     let err = got.iter().zip(&want).map(|(g, w)| (g - w).abs()).fold(0.0, f32::max);
@@ -143,7 +148,13 @@ fn mel_filter_matrices_match_the_references() {
     let mel_of = |name: &str| preset(name).unwrap().mel.unwrap();
     check_matrix(&mel_of("whisper-80"), 16000, 400, "whisper_melfb80", 1e-6);
     check_matrix(&mel_of("whisper-128"), 16000, 400, "whisper_melfb128.sparse", 1e-6);
-    check_matrix(&mel_of("librosa-mel"), 22050, 2048, "librosa_melfb_slaney_22050_2048_128.sparse", 1e-6);
+    check_matrix(
+        &mel_of("librosa-mel"),
+        22050,
+        2048,
+        "librosa_melfb_slaney_22050_2048_128.sparse",
+        1e-6,
+    );
     check_matrix(&mel_of("vggish"), 16000, 512, "vggish_melfb_64", 1e-6);
     // kaldi-native-fbank builds its table in float32 (`1127.0f * logf(...)`): one ulp of a mel value (~2.4e-4)
     // over a band ~100 mel wide moves a weight by ~2.4e-6. Ours is the exact math rounded once (checked below
@@ -151,7 +162,11 @@ fn mel_filter_matrices_match_the_references() {
     check_matrix(&mel_of("kaldi-fbank"), 16000, 512, "kaldi_melfb_23", 4e-6);
     let exact = kaldi_mel_banks_f64(23, 512, 16000.0, 20.0, 8000.0);
     let ours = stapes_core::mel::matrix(&mel_of("kaldi-fbank"), 16000, 512);
-    let err = ours.iter().zip(&exact).map(|(&a, &b)| (a as f64 - b).abs()).fold(0.0, f64::max);
+    let err = ours
+        .iter()
+        .zip(&exact)
+        .map(|(&a, &b)| (a as f64 - b).abs())
+        .fold(0.0, f64::max);
     println!("kaldi mel banks vs Kaldi's loop in f64: max |error| {err:.2e}");
     assert!(err <= 1e-7);
     let htk = Mel {
@@ -175,7 +190,11 @@ fn kaldi_mel_banks_f64(n: usize, n_fft: usize, sr: f64, low: f64, high: f64) -> 
     let bins = n_fft / 2 + 1;
     let mut out = vec![0.0; n * bins];
     for b in 0..n {
-        let (l, c, r) = (lo + b as f64 * delta, lo + (b + 1) as f64 * delta, lo + (b + 2) as f64 * delta);
+        let (l, c, r) = (
+            lo + b as f64 * delta,
+            lo + (b + 1) as f64 * delta,
+            lo + (b + 2) as f64 * delta,
+        );
         for i in 0..n_fft / 2 {
             let m = mel(sr / n_fft as f64 * i as f64);
             if m > l && m < r {
@@ -210,8 +229,15 @@ fn linear_spectrum_matches_librosa_stft() {
 #[test]
 fn scalars_match_librosa() {
     let mut config = preset("librosa-mel").unwrap();
-    config.scalars =
-        Scalars { rms: true, zcr: true, centroid: true, bandwidth: true, rolloff: true, flatness: true, flux: false };
+    config.scalars = Scalars {
+        rms: true,
+        zcr: true,
+        centroid: true,
+        bandwidth: true,
+        rolloff: true,
+        flatness: true,
+        flux: false,
+    };
     // librosa's zero-crossing rate pads with edge values, the others with zeros.
     let mut edge = config.clone();
     edge.frames.padding = Padding::Edge;
@@ -219,10 +245,16 @@ fn scalars_match_librosa() {
         let (_, x) = golden(&format!("sig_{signal}"));
         let f = extract(&config, &x).unwrap();
         let fe = extract(&edge, &x).unwrap();
-        for (i, (name, rel)) in
-            [("rms", 1e-5f32), ("zcr", 0.0), ("centroid", 1e-4), ("bandwidth", 1e-4), ("rolloff", 0.0), ("flatness", 1e-3)]
-                .into_iter()
-                .enumerate()
+        for (i, (name, rel)) in [
+            ("rms", 1e-5f32),
+            ("zcr", 0.0),
+            ("centroid", 1e-4),
+            ("bandwidth", 1e-4),
+            ("rolloff", 0.0),
+            ("flatness", 1e-3),
+        ]
+        .into_iter()
+        .enumerate()
         {
             let (shape, want) = golden(&format!("librosa_{name}_{signal}"));
             assert_eq!(shape[1], f.n_frames);
