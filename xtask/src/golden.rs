@@ -1,0 +1,23 @@
+//! The golden-data check: `tools/golden/make_golden.py --check` in the venv of `install`.
+
+use crate::Result;
+use crate::cmd::{self, Outcome, Steps, command};
+use crate::install;
+
+/// The check script, relative to the project root.
+const SCRIPT: &str = "tools/golden/make_golden.py";
+
+/// Runs the check when the script exists.
+pub(crate) fn check(steps: &mut Steps) -> Result {
+    steps.run("golden: make_golden.py --check", || {
+        if !cmd::project_root().join(SCRIPT).is_file() {
+            return Ok(Outcome::Skipped(format!("{SCRIPT} not present yet")));
+        }
+        let python = install::venv_python();
+        if !python.is_file() {
+            return Err("no Python venv at target/venv (run `cargo xtask install`)".into());
+        }
+        cmd::run(command(python).args([SCRIPT, "--check"]))?;
+        Ok(Outcome::Done)
+    })
+}

@@ -1,0 +1,228 @@
+//! `cargo xtask install`: the idempotent installer. Every step checks first and is skipped when satisfied, so
+//! `cargo xtask test` runs it each time for a few milliseconds.
+
+use std::fs;
+use std::path::PathBuf;
+use std::process::Command;
+
+use crate::Result;
+use crate::cmd::{self, Outcome, Steps, command, on_path, succeeds};
+
+/// Rust targets of the conformance runners (rustfmt and clippy come with the toolchain).
+pub(crate) const RUST_TARGETS: [&str; 2] = ["wasm32-unknown-unknown", "thumbv8m.main-none-eabihf"];
+
+/// Python packages of the golden-data check (`tools/golden/make_golden.py --check`); the versions pinned in
+/// `tools/golden/requirements.txt` (and `requirements-nodeps.txt`) apply when those files exist.
+const PY_PACKAGES: [&str; 4] = ["numpy", "librosa", "kaldi-native-fbank", "soundfile"];
+/// Installed with `--no-deps`: only their numpy front ends are used, not torch/ctranslate2/av.
+const PY_NO_DEPS: [&str; 2] = ["faster-whisper", "torchvggish"];
+
+/// A Debian package and how to tell it is already there.
+struct SystemDep {
+    package: &'static str,
+    present: fn() -> bool,
+}
+
+const SYSTEM_DEPS: [SystemDep; 5] = [
+    SystemDep {
+        package: "qemu-system-arm",
+        present: || on_path("qemu-system-arm"),
+    },
+    SystemDep {
+        package: "binutils-arm-none-eabi",
+        present: || on_path("arm-none-eabi-nm") && on_path("arm-none-eabi-size"),
+    },
+    SystemDep {
+        package: "gcc",
+        present: || on_path("gcc"),
+    },
+    SystemDep {
+        package: "nodejs",
+        present: || on_path("node"),
+    },
+    // Debian's python3 lacks `venv`/`ensurepip` until python3-venv is installed.
+    SystemDep {
+        package: "python3-venv",
+        present: || succeeds(command("python3").args(["-c", "import venv, ensurepip"])),
+    },
+];
+
+/// Runs every install step.
+pub(crate) fn run() -> Result {
+    let mut steps = Steps::default();
+    all(&mut steps)?;
+    steps.summary();
+    Ok(())
+}
+
+/// Every install step: Rust targets, Debian packages, the Python venv.
+pub(crate) fn all(steps: &mut Steps) -> Result {
+    rust_targets(steps)?;
+    system_packages(steps)?;
+    python_venv(steps)?;
+    python_packages(steps)
+}
+
+/// `rustup target add` for the targets not installed yet.
+pub(crate) fn rust_targets(steps: &mut Steps) -> Result {
+    steps.run("install: rust targets", || {
+        let missing: Vec<&str> = RUST_TARGETS.into_iter().filter(|t| !rust_target_installed(t)).collect();
+        if missing.is_empty() {
+            return Ok(Outcome::Skipped(format!("installed: {}", RUST_TARGETS.join(", "))));
+        }
+        if !on_path("rustup") {
+            return Err(format!(
+                "Rust targets {} are missing and rustup is not on PATH",
+                missing.join(", ")
+            )
+            .into());
+        }
+        cmd::run(command("rustup").args(["target", "add"]).args(&missing))?;
+        Ok(Outcome::Done)
+    })
+}
+
+/// Whether the sysroot of the project's toolchain holds `core` for `target`.
+fn rust_target_installed(target: &str) -> bool {
+    let Ok(out) = command("rustc").args(["--print", "sysroot"]).output() else {
+        return false;
+    };
+    let sysroot = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+    fs::read_dir(sysroot.join("lib/rustlib").join(target).join("lib")).is_ok_and(|entries| {
+        entries
+            .flatten()
+            .any(|e| e.file_name().to_string_lossy().starts_with("libcore-"))
+    })
+}
+
+/// `apt-get update` (once) and `apt-get install` of the Debian packages whose tools are missing.
+pub(crate) fn system_packages(steps: &mut Steps) -> Result {
+    steps.run("install: apt packages", || {
+        let missing: Vec<&str> = SYSTEM_DEPS
+            .iter()
+            .filter(|d| !(d.present)())
+            .map(|d| d.package)
+            .collect();
+        if missing.is_empty() {
+            let all: Vec<&str> = SYSTEM_DEPS.iter().map(|d| d.package).collect();
+            return Ok(Outcome::Skipped(format!("present: {}", all.join(", "))));
+        }
+        if !on_path("apt-get") {
+            return Err(format!("install these packages (or their equivalents): {}", missing.join(" ")).into());
+        }
+        // Wait for another apt run instead of failing on its lock.
+        let lock_wait = ["-o", "DPkg::Lock::Timeout=600"];
+        cmd::run(apt().arg("update").args(lock_wait))?;
+        cmd::run(
+            apt()
+                .args(["install", "-y", "--no-install-recommends"])
+                .args(lock_wait)
+                .args(&missing),
+        )?;
+        Ok(Outcome::Done)
+    })
+}
+
+/// `apt-get`, through sudo unless we are root.
+fn apt() -> Command {
+    let root = command("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.trim_ascii() == b"0");
+    let mut apt = if root {
+        command("apt-get")
+    } else {
+        let mut sudo = command("sudo");
+        sudo.arg("apt-get");
+        sudo
+    };
+    apt.env("DEBIAN_FRONTEND", "noninteractive");
+    apt
+}
+
+/// The Python venv of the golden-data tools: `target/venv`.
+pub(crate) fn venv_dir() -> PathBuf {
+    cmd::project_root().join("target/venv")
+}
+
+/// The venv's interpreter.
+pub(crate) fn venv_python() -> PathBuf {
+    venv_dir().join("bin/python")
+}
+
+/// `python3 -m venv target/venv` unless a working venv is there.
+fn python_venv(steps: &mut Steps) -> Result {
+    steps.run("install: python venv", || {
+        if succeeds(command(venv_python()).args(["-c", ""])) {
+            return Ok(Outcome::Skipped("target/venv works".to_owned()));
+        }
+        // `--clear`: a venv left by another Python (or half-created) is replaced.
+        cmd::run(command("python3").args(["-m", "venv", "--clear"]).arg(venv_dir()))?;
+        Ok(Outcome::Done)
+    })
+}
+
+/// `pip install` of the golden-data packages unless all are installed (at the pinned versions, when
+/// `tools/golden/requirements*.txt` pin them).
+fn python_packages(steps: &mut Steps) -> Result {
+    steps.run("install: python packages", || {
+        let with_deps = requirements(&PY_PACKAGES, "tools/golden/requirements.txt")?;
+        let no_deps = requirements(&PY_NO_DEPS, "tools/golden/requirements-nodeps.txt")?;
+        let all: Vec<&str> = with_deps.iter().chain(&no_deps).map(String::as_str).collect();
+        if succeeds(command(venv_python()).args(["-c", INSTALLED]).args(&all)) {
+            return Ok(Outcome::Skipped(format!("installed: {}", all.join(" "))));
+        }
+        let pip = || {
+            let mut pip = command(venv_python());
+            pip.args(["-m", "pip", "install", "--disable-pip-version-check"]);
+            pip
+        };
+        cmd::run(pip().args(&with_deps))?;
+        cmd::run(pip().arg("--no-deps").args(&no_deps))?;
+        Ok(Outcome::Done)
+    })
+}
+
+/// Exits 0 when every argument (`name` or `name==version`) is installed, at that version if given. Reads metadata
+/// only: the --no-deps packages cannot be imported without their (absent) dependencies.
+const INSTALLED: &str = "\
+import sys, importlib.metadata as m
+for req in sys.argv[1:]:
+    name, _, want = req.partition('==')
+    try:
+        have = m.version(name)
+    except m.PackageNotFoundError:
+        sys.exit(1)
+    if want and have != want:
+        sys.exit(1)
+";
+
+/// `base` plus the requirement lines of `file` (relative to the root, if it exists), pins first so that
+/// `numpy==2.4.6` and a bare `numpy` resolve to the pin.
+fn requirements(base: &[&str], file: &str) -> Result<Vec<String>> {
+    let mut reqs: Vec<String> = Vec::new();
+    if let Ok(text) = fs::read_to_string(cmd::project_root().join(file)) {
+        for line in text
+            .lines()
+            .map(|l| l.split('#').next().unwrap_or("").trim())
+            .filter(|l| !l.is_empty())
+        {
+            if line.starts_with('-') {
+                return Err(format!("{file}: options such as `{line}` are not supported by xtask").into());
+            }
+            reqs.push(line.replace(' ', ""));
+        }
+    }
+    let name = |req: &str| {
+        let end = req
+            .find(|c: char| !(c.is_ascii_alphanumeric() || "-_.".contains(c)))
+            .unwrap_or(req.len());
+        req[..end].to_ascii_lowercase().replace('_', "-")
+    };
+    for &package in base {
+        if !reqs.iter().any(|r| name(r) == name(package)) {
+            reqs.push(package.to_owned());
+        }
+    }
+    Ok(reqs)
+}
