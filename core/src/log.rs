@@ -6,12 +6,13 @@
 
 use crate::Lane;
 
-const LN2_HI: f32 = 6.931_381_2e-1; // 0x3f317180
-const LN2_LO: f32 = 9.058_000_6e-6; // 0x3717f7d1
-const LG1: f32 = 0.666_666_6; // 0xaaaaaa.0p-24
-const LG2: f32 = 0.400_009_72; // 0xccce13.0p-25
-const LG3: f32 = 0.284_987_87; // 0x91e9ee.0p-25
-const LG4: f32 = 0.242_790_79; // 0xf89e26.0p-26
+// Written as bit patterns: these are the exact f32 values of the published constants.
+const LN2_HI: f32 = f32::from_bits(0x3f31_7180);
+const LN2_LO: f32 = f32::from_bits(0x3717_f7d1);
+const LG1: f32 = f32::from_bits(0x3f2a_aaaa); // 0xaaaaaa.0p-24
+const LG2: f32 = f32::from_bits(0x3ecc_ce13); // 0xccce13.0p-25
+const LG3: f32 = f32::from_bits(0x3e91_e9ee); // 0x91e9ee.0p-25
+const LG4: f32 = f32::from_bits(0x3e78_9e26); // 0xf89e26.0p-26
 
 /// `ln(x)` for positive normal finite `x` (the caller guarantees it; see [`ln`] for every input).
 #[inline(always)]

@@ -87,7 +87,7 @@ fn for_each_weight(mel: &Mel, sample_rate: u32, n_fft: usize, m: usize, mut visi
     let first = libm::floor(eh[0] / bin_hz).max(1.0) as usize - 1;
     let last = (libm::ceil(eh[2] / bin_hz) as usize + 1).min(bins - 1);
     for k in first..=last {
-        let excluded = (mel.zero_dc && k == 0) || (!mel.include_nyquist && n_fft % 2 == 0 && k == n_fft / 2);
+        let excluded = (mel.zero_dc && k == 0) || (!mel.include_nyquist && n_fft.is_multiple_of(2) && k == n_fft / 2);
         let w = if excluded {
             0.0
         } else {

@@ -130,7 +130,7 @@ pub fn golden(name: &str) -> (Vec<usize>, Vec<f32>) {
 /// Expand an `(nnz, 3)` `[row, col, value]` triplet array to a dense row-major `rows x cols` matrix.
 pub fn densify(name: &str, triplets: &[f32], rows: usize, cols: usize) -> Vec<f32> {
     assert!(
-        triplets.len() % 3 == 0,
+        triplets.len().is_multiple_of(3),
         "{name}: sparse data length {} is not a multiple of 3",
         triplets.len()
     );
