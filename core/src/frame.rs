@@ -7,7 +7,7 @@
 use crate::Lane;
 use crate::config::{Log, SpectrumKind};
 use crate::dither;
-use crate::log::{ln, ln_in_place};
+use crate::log::{ln, ln_clamped};
 use crate::plan::{Plan, Tables};
 
 /// Working buffers of one frame per lane, carved from caller-owned storage.
@@ -89,6 +89,34 @@ pub(crate) fn prepare<T: Lane>(plan: &Plan, tables: &Tables<'_>, work: &mut Work
     energy
 }
 
+/// Whether nothing touches a frame's samples before the window (scale 1, no dither, DC removal, energy or
+/// pre-emphasis): then [`window_from`] can copy and window in one pass.
+pub(crate) fn windows_directly(plan: &Plan) -> bool {
+    let cfg = plan.config();
+    cfg.input_scale == 1.0
+        && cfg.dither == 0.0
+        && !cfg.remove_dc
+        && cfg.preemphasis == 0.0
+        && !cfg.mfcc.is_some_and(|m| m.energy_c0)
+}
+
+/// `fft_in` ← window × the frame given as `a` then `b` (the ring wraps), zeros outside the window: the same
+/// multiplications [`prepare`] does when [`windows_directly`] holds, without the copy first.
+pub(crate) fn window_from(plan: &Plan, tables: &Tables<'_>, a: &[f32], b: &[f32], fft_in: &mut [f32]) {
+    let (woff, win) = (plan.woff, tables.window.len());
+    let in_a = a.len().saturating_sub(woff).min(win);
+    let (w_a, w_b) = tables.window.split_at(in_a);
+    let (d_a, d_b) = fft_in[woff..woff + win].split_at_mut(in_a);
+    for ((d, &x), &w) in d_a.iter_mut().zip(&a[woff.min(a.len())..]).zip(w_a) {
+        *d = x * w;
+    }
+    for ((d, &x), &w) in d_b.iter_mut().zip(&b[woff.saturating_sub(a.len())..]).zip(w_b) {
+        *d = x * w;
+    }
+    fft_in[..woff].fill(0.0);
+    fft_in[woff + win..].fill(0.0);
+}
+
 fn dither_lanes<T: Lane>(seed: u64, t0: u64, amount: f32, region: &mut [T]) {
     for l in 0..T::WIDTH {
         let key = dither::key(seed, t0 + l as u64);
@@ -105,12 +133,16 @@ pub(crate) fn spectrum<T: Lane>(plan: &Plan, tables: &Tables<'_>, work: &mut Wor
         .fft()
         .forward(tables.fft, work.fft_in, work.re, work.im, work.scratch);
     debug_assert!(ok.is_ok());
-    for (r, &i) in work.re.iter_mut().zip(work.im.iter()) {
-        *r = *r * *r + i * i;
-    }
-    if plan.config().spectrum == SpectrumKind::Magnitude {
-        for r in work.re.iter_mut() {
-            *r = r.map(crate::sqrt::sqrt);
+    match plan.config().spectrum {
+        SpectrumKind::Power => {
+            for (r, &i) in work.re.iter_mut().zip(work.im.iter()) {
+                *r = *r * *r + i * i;
+            }
+        }
+        SpectrumKind::Magnitude => {
+            for (r, &i) in work.re.iter_mut().zip(work.im.iter()) {
+                *r = (*r * *r + i * i).map(crate::sqrt::sqrt);
+            }
         }
     }
 }
@@ -129,33 +161,18 @@ pub(crate) fn compress<T: Lane>(plan: &Plan, tables: &Tables<'_>, spec: &[T], ro
 const LOG10_E: f32 = core::f32::consts::LOG10_E;
 const DB_PER_NEPER: f32 = 10.0 * core::f32::consts::LOG10_E;
 
+/// Every compression is `ln(max(x + offset, floor))`, then for log10 and dB a scale and a shift.
 fn log<T: Lane>(log: Log, row: &mut [T]) {
-    match log {
-        Log::None => {}
-        Log::Ln { offset, floor } => {
-            for x in row.iter_mut() {
-                *x = (*x + T::splat(offset)).map(|v| v.max(floor));
-            }
-            ln_in_place(row);
-        }
-        Log::Log10 { floor } => {
-            for x in row.iter_mut() {
-                *x = x.map(|v| v.max(floor));
-            }
-            ln_in_place(row);
-            for x in row.iter_mut() {
-                *x = *x * T::splat(LOG10_E);
-            }
-        }
-        Log::Db { amin, reference } => {
-            let offset = ln(reference.max(amin)) * DB_PER_NEPER;
-            for x in row.iter_mut() {
-                *x = x.map(|v| v.max(amin));
-            }
-            ln_in_place(row);
-            for x in row.iter_mut() {
-                *x = *x * T::splat(DB_PER_NEPER) - T::splat(offset);
-            }
+    let (offset, floor, post) = match log {
+        Log::None => return,
+        Log::Ln { offset, floor } => (offset, floor, None),
+        Log::Log10 { floor } => (0.0, floor, Some((LOG10_E, 0.0))),
+        Log::Db { amin, reference } => (0.0, amin, Some((DB_PER_NEPER, ln(reference.max(amin)) * DB_PER_NEPER))),
+    };
+    ln_clamped(row, offset, floor);
+    if let Some((scale, shift)) = post {
+        for x in row.iter_mut() {
+            *x = *x * T::splat(scale) - T::splat(shift);
         }
     }
 }

@@ -33,6 +33,9 @@ pub(crate) struct Framer {
     received: u64,
     /// Padded samples written to the ring so far.
     written: u64,
+    /// Ring index the next sample goes to (kept apart from `written` so that no 64-bit division runs per sample:
+    /// on a 32-bit core that is a library call).
+    pos: usize,
     /// Padded position where the next frame starts.
     next_start: u64,
     /// Next frame's number.
@@ -85,34 +88,45 @@ impl Framer {
     /// Feeds `chunk`; calls `frame(t, a, b)` for each frame completed, the frame's samples being `a` then `b`
     /// (the ring wraps).
     pub fn push(&mut self, g: &Geometry, ring: &mut [f32], head: &mut [f32], chunk: &[f32], frame: FrameFn<'_>) {
-        for &x in chunk {
-            if !self.started {
-                match g.padding {
-                    Padding::None => {}
-                    Padding::Constant | Padding::Edge => {
-                        let fill = if g.padding == Padding::Edge { x } else { 0.0 };
-                        for _ in 0..g.pad {
-                            self.write(g, ring, fill, u64::MAX, frame);
-                        }
-                    }
-                    Padding::Reflect => {
-                        // Hold samples back until x[1..=pad] exist to mirror.
-                        head[self.received as usize] = x;
-                        self.received += 1;
-                        if self.received as usize == head.len() {
-                            for j in (1..=g.pad).rev() {
-                                self.write(g, ring, head[j], u64::MAX, frame);
-                            }
-                            for &h in head.iter() {
-                                self.write(g, ring, h, u64::MAX, frame);
-                            }
-                            self.started = true;
-                        }
-                        continue;
+        let mut rest = chunk;
+        while let Some((&x, tail)) = rest.split_first() {
+            if self.started {
+                // Bulk path: copy up to the next completed frame or the ring's end, whichever is first.
+                let until_frame = (self.next_start + g.span as u64).saturating_sub(self.written).max(1);
+                let n = rest.len().min(until_frame as usize).min(ring.len() - self.pos);
+                ring[self.pos..self.pos + n].copy_from_slice(&rest[..n]);
+                self.advance(ring.len(), n);
+                self.received += n as u64;
+                self.emit_ready(g, ring, u64::MAX, frame);
+                rest = &rest[n..];
+                continue;
+            }
+            rest = tail;
+            match g.padding {
+                Padding::None => {}
+                Padding::Constant | Padding::Edge => {
+                    let fill = if g.padding == Padding::Edge { x } else { 0.0 };
+                    for _ in 0..g.pad {
+                        self.write(g, ring, fill, u64::MAX, frame);
                     }
                 }
-                self.started = true;
+                Padding::Reflect => {
+                    // Hold samples back until x[1..=pad] exist to mirror.
+                    head[self.received as usize] = x;
+                    self.received += 1;
+                    if self.received as usize == head.len() {
+                        for j in (1..=g.pad).rev() {
+                            self.write(g, ring, head[j], u64::MAX, frame);
+                        }
+                        for &h in head.iter() {
+                            self.write(g, ring, h, u64::MAX, frame);
+                        }
+                        self.started = true;
+                    }
+                    continue;
+                }
             }
+            self.started = true;
             self.received += 1;
             self.write(g, ring, x, u64::MAX, frame);
         }
@@ -130,14 +144,13 @@ impl Framer {
                 self.write(g, ring, padded(signal, g.pad, g.padding, p), total, frame);
             }
         } else {
-            let cap = ring.len() as u64;
-            for j in 0..g.pad as u64 {
+            for j in 0..g.pad {
                 let x = match g.padding {
                     Padding::None | Padding::Constant => 0.0,
                     // The last real sample, `j` padding samples back.
-                    Padding::Edge => ring[((self.written - 1 - j) % cap) as usize],
+                    Padding::Edge => ring[self.back(ring.len(), 1 + j)],
                     // x[n − 2 − j] sits 2 + 2j behind the write position.
-                    Padding::Reflect => ring[((self.written - 2 - 2 * j) % cap) as usize],
+                    Padding::Reflect => ring[self.back(ring.len(), 2 + 2 * j)],
                 };
                 self.write(g, ring, x, total, frame);
             }
@@ -145,14 +158,33 @@ impl Framer {
         *self = Framer::default();
     }
 
+    /// Ring index of the sample written `back` samples ago (`back ≤ ring length`).
+    fn back(&self, cap: usize, back: usize) -> usize {
+        (self.pos + cap - back) % cap
+    }
+
+    /// Moves the write position `n` samples on (`n` never crosses the ring's end).
+    fn advance(&mut self, cap: usize, n: usize) {
+        self.pos += n;
+        if self.pos == cap {
+            self.pos = 0;
+        }
+        self.written += n as u64;
+    }
+
     /// Writes one padded sample and emits every frame it completes whose number is below `limit`.
     fn write(&mut self, g: &Geometry, ring: &mut [f32], x: f32, limit: u64, frame: FrameFn<'_>) {
-        let cap = ring.len();
-        ring[(self.written % cap as u64) as usize] = x;
-        self.written += 1;
+        ring[self.pos] = x;
+        self.advance(ring.len(), 1);
+        self.emit_ready(g, ring, limit, frame);
+    }
+
+    /// Emits every complete frame not yet emitted whose number is below `limit`.
+    fn emit_ready(&mut self, g: &Geometry, ring: &[f32], limit: u64, frame: FrameFn<'_>) {
         while self.written >= self.next_start + g.span as u64 {
             if self.next_index < limit {
-                let start = (self.next_start % cap as u64) as usize;
+                // The frame is the last `written − next_start` (= span) samples.
+                let start = self.back(ring.len(), (self.written - self.next_start) as usize);
                 let (a, b) = ring.split_at(start);
                 let first = &b[..g.span.min(b.len())];
                 frame(self.next_index, first, &a[..g.span - first.len()]);

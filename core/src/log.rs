@@ -52,10 +52,16 @@ pub fn ln(x: f32) -> f32 {
     }
 }
 
-/// `ln` over a slice of lanes in place: one branch-free pass when every value is a positive normal (the common
-/// case, which vectorises), else value by value.
-pub fn ln_in_place<T: Lane>(xs: &mut [T]) {
-    let all_normal = xs.iter().all(|v| (0..T::WIDTH).all(|i| is_positive_normal(v.lane(i))));
+/// `x ← ln(max(x + offset, floor))` over a slice of lanes: one pass clamps and checks that every value is a
+/// positive normal (the common case), then a branch-free pass that vectorises; otherwise value by value.
+pub fn ln_clamped<T: Lane>(xs: &mut [T], offset: f32, floor: f32) {
+    let mut all_normal = true;
+    for v in xs.iter_mut() {
+        *v = (*v + T::splat(offset)).map(|x| x.max(floor));
+        for i in 0..T::WIDTH {
+            all_normal &= is_positive_normal(v.lane(i));
+        }
+    }
     if all_normal {
         for v in xs.iter_mut() {
             *v = v.map(ln_normal);
@@ -108,8 +114,8 @@ mod tests {
     fn slice_paths_agree_with_scalar() {
         let mut v = [1e-10f32, 0.5, 3.0, 1e30, 7e-3, 1.0, 2.0, 0.0];
         let expect = v.map(ln);
-        ln_in_place(&mut v[..7]);
-        ln_in_place(&mut v[7..]);
+        ln_clamped(&mut v[..7], 0.0, 0.0);
+        ln_clamped(&mut v[7..], 0.0, 0.0);
         for (a, b) in v.iter().zip(expect) {
             assert_eq!(a.to_bits(), b.to_bits());
         }

@@ -203,13 +203,44 @@ pub(crate) fn geometry(config: &Config) -> Geometry {
 impl Runner<'_> {
     /// Computes frame `t` from its samples (`a` then `b`) and hands it to `emit`.
     fn run(&mut self, plan: &Plan, tables: &Tables<'_>, t: u64, a: &[f32], b: &[f32], emit: &mut dyn FnMut(Frame<'_>)) {
-        let scale = plan.config().input_scale;
+        let select = plan.config().scalars;
+        let energy = if frame::windows_directly(plan) && !(select.rms || select.zcr) {
+            frame::window_from(plan, tables, a, b, self.work.fft_in);
+            0.0
+        } else {
+            self.raw_frame(plan, a, b);
+            frame::prepare(plan, tables, &mut self.work, t)
+        };
+        frame::spectrum(plan, tables, &mut self.work);
+        if !self.mag.is_empty() {
+            let n_time = usize::from(select.rms) + usize::from(select.zcr);
+            spectral_scalars(plan, self.work.re, self.mag, self.prev_mag, &mut self.scalars[n_time..]);
+        }
+        frame::compress(plan, tables, self.work.re, self.row);
+        frame::finish(plan, tables, self.row, energy, self.out);
+        emit(Frame {
+            index: t,
+            features: self.out,
+            scalars: self.scalars,
+        });
+    }
+}
+
+impl Runner<'_> {
+    /// Copies the frame into the FFT buffer, scaled, and computes its time-domain scalars.
+    fn raw_frame(&mut self, plan: &Plan, a: &[f32], b: &[f32]) {
         let span = a.len() + b.len();
-        for (d, &x) in self.work.fft_in.iter_mut().zip(a.iter().chain(b)) {
-            *d = x * scale;
+        let (da, db) = self.work.fft_in[..span].split_at_mut(a.len());
+        da.copy_from_slice(a);
+        db.copy_from_slice(b);
+        let scale = plan.config().input_scale;
+        // `x · 1` is `x` for finite x, so skipping it changes no bit.
+        if scale != 1.0 {
+            for d in self.work.fft_in[..span].iter_mut() {
+                *d *= scale;
+            }
         }
         let select = plan.config().scalars;
-        let mut n_scalars = 0;
         if select.rms || select.zcr {
             let time_only = crate::config::Scalars {
                 rms: select.rms,
@@ -222,26 +253,8 @@ impl Runner<'_> {
                 prev_mag: &[],
                 bin_hz: 0.0,
             };
-            n_scalars = scalars::compute(&time_only, &input, self.scalars);
+            scalars::compute(&time_only, &input, self.scalars);
         }
-        let energy = frame::prepare(plan, tables, &mut self.work, t);
-        frame::spectrum(plan, tables, &mut self.work);
-        if !self.mag.is_empty() {
-            spectral_scalars(
-                plan,
-                self.work.re,
-                self.mag,
-                self.prev_mag,
-                &mut self.scalars[n_scalars..],
-            );
-        }
-        frame::compress(plan, tables, self.work.re, self.row);
-        frame::finish(plan, tables, self.row, energy, self.out);
-        emit(Frame {
-            index: t,
-            features: self.out,
-            scalars: self.scalars,
-        });
     }
 }
 

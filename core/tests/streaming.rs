@@ -85,8 +85,13 @@ proptest! {
         len in 0usize..9000,
         chunks in prop::collection::vec(1usize..3000, 1..6),
         seed in any::<u64>(),
+        scalars in any::<bool>(),
     ) {
-        let config = streamable(stapes_core::preset::NAMES[preset_index]);
+        let mut config = streamable(stapes_core::preset::NAMES[preset_index]);
+        // Without time-domain scalars a stream windows straight from its ring buffer: a second code path.
+        if !scalars {
+            config.scalars = Scalars::default();
+        }
         assert_stream_equals_offline(&config, &test_signal(len, seed), &chunks);
     }
 

@@ -1,0 +1,274 @@
+//! [`FftPlan`]: the length, its factorisation into stages, and the length contracts of the buffers.
+
+use super::error::FftError;
+use super::real;
+use super::stockham::{self, Input};
+use crate::lane::Lane;
+
+/// Stages a supported length can need: 3^7 = 2187 and 2·2·3^6 = 2916 (a 1458-point complex FFT) take seven.
+const MAX_STAGES: usize = 7;
+
+/// How to compute the real FFT of one length: plain data, `Copy`, no heap.
+///
+/// Even `n` runs an `n/2`-point complex FFT on the samples packed in pairs, then splits the spectrum; odd `n` runs
+/// an `n`-point complex FFT on the real samples. The complex FFT is a mixed-radix Stockham autosort (radix 8 or 2
+/// first, then 4, 3 and 5). Twiddles live in a caller-owned table ([`fill_table`](Self::fill_table)), and the
+/// scratch is caller-owned too.
+///
+/// The sizes are `const fn`s, so firmware can size static buffers from a `const` plan:
+///
+/// ```
+/// use stapes_core::fft::FftPlan;
+///
+/// const PLAN: FftPlan = match FftPlan::try_new(512) {
+///     Ok(plan) => plan,
+///     Err(_) => panic!("unsupported length"),
+/// };
+/// let mut table = [0.0f32; PLAN.table_len()];
+/// PLAN.fill_table(&mut table).unwrap();
+/// let input = [0.5f32; 512];
+/// let (mut re, mut im) = ([0.0f32; PLAN.bins()], [0.0f32; PLAN.bins()]);
+/// let mut scratch = [0.0f32; PLAN.scratch_len()];
+/// PLAN.forward(&table, &input, &mut re, &mut im, &mut scratch).unwrap();
+/// assert_eq!((re[0], im[0], re[1]), (256.0, 0.0, 0.0));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FftPlan {
+    n: usize,
+    stage_count: usize,
+    radices: [u8; MAX_STAGES],
+}
+
+impl FftPlan {
+    /// Shortest supported length.
+    pub const MIN_LEN: usize = 16;
+    /// Longest supported length.
+    pub const MAX_LEN: usize = 4096;
+
+    /// Plans the real FFT of length `n`: every `n = 2^a·3^b·5^c` in `MIN_LEN..=MAX_LEN` (odd ones too, e.g. 27, 45,
+    /// 375, 3375).
+    pub const fn try_new(n: usize) -> Result<Self, FftError> {
+        if n < Self::MIN_LEN || n > Self::MAX_LEN {
+            return Err(FftError::UnsupportedLength(n));
+        }
+        let mut m = if n.is_multiple_of(2) { n / 2 } else { n };
+        let primes = [2, 3, 5];
+        let mut exponents = [0; 3];
+        let mut i = 0;
+        while i < primes.len() {
+            while m % primes[i] == 0 {
+                m /= primes[i];
+                exponents[i] += 1;
+            }
+            i += 1;
+        }
+        if m != 1 {
+            return Err(FftError::UnsupportedLength(n));
+        }
+        let [twos, threes, fives] = exponents;
+        let mut plan = Self {
+            n,
+            stage_count: 0,
+            radices: [0; MAX_STAGES],
+        };
+        // Radix 4 does the powers of two in half the passes of radix 2. An odd power starts with a radix 8 stage,
+        // or a lone radix 2: the first stage needs no twiddles, so the odd radix costs least there.
+        let fours = if twos % 2 == 0 {
+            twos / 2
+        } else if twos >= 3 {
+            plan.push(8, 1);
+            (twos - 3) / 2
+        } else {
+            plan.push(2, 1);
+            0
+        };
+        plan.push(4, fours);
+        plan.push(3, threes);
+        plan.push(5, fives);
+        Ok(plan)
+    }
+
+    const fn push(&mut self, radix: u8, times: usize) {
+        let mut i = 0;
+        while i < times {
+            self.radices[self.stage_count] = radix;
+            self.stage_count += 1;
+            i += 1;
+        }
+    }
+
+    /// Number of real input samples.
+    #[allow(clippy::len_without_is_empty, reason = "a plan is never empty")]
+    pub const fn len(&self) -> usize {
+        self.n
+    }
+
+    /// Number of output bins, `n/2 + 1`.
+    pub const fn bins(&self) -> usize {
+        self.n / 2 + 1
+    }
+
+    const fn is_even(&self) -> bool {
+        self.n.is_multiple_of(2)
+    }
+
+    /// Number of points of the complex FFT inside.
+    const fn complex_len(&self) -> usize {
+        if self.is_even() { self.n / 2 } else { self.n }
+    }
+
+    fn radices(&self) -> &[u8] {
+        &self.radices[..self.stage_count]
+    }
+
+    /// Number of f32 values in the twiddle table: the tables of the stages after the first (which needs none),
+    /// then for even `n` the split table.
+    pub const fn table_len(&self) -> usize {
+        let mut len = if self.is_even() {
+            real::table_len(self.complex_len())
+        } else {
+            0
+        };
+        let mut ns = self.radices[0] as usize;
+        let mut i = 1;
+        while i < self.stage_count {
+            let radix = self.radices[i] as usize;
+            len += stockham::stage_table_len(radix, ns);
+            ns *= radix;
+            i += 1;
+        }
+        len
+    }
+
+    /// Computes the twiddle table (in f64 with `libm`, rounded to f32): the same bits on every target. Do it once
+    /// per plan and keep the table, e.g. in a `static` buffer.
+    pub fn fill_table(&self, table: &mut [f32]) -> Result<(), FftError> {
+        let expected = self.table_len();
+        if table.len() != expected {
+            return Err(FftError::TableLen {
+                expected,
+                got: table.len(),
+            });
+        }
+        let mut rest = table;
+        let mut ns = 1;
+        for (i, &radix) in self.radices().iter().enumerate() {
+            let radix = usize::from(radix);
+            if i > 0 {
+                let (stage, tail) = rest.split_at_mut(stockham::stage_table_len(radix, ns));
+                stockham::fill_stage_table(radix, ns, stage);
+                rest = tail;
+            }
+            ns *= radix;
+        }
+        real::fill_table(self.complex_len(), rest);
+        Ok(())
+    }
+
+    /// Minimum number of `T` values of scratch [`forward`](Self::forward) needs: two complex buffers of the
+    /// inner FFT's length, so `2n` for even `n` and `4n` for odd `n`.
+    pub const fn scratch_len(&self) -> usize {
+        4 * self.complex_len()
+    }
+
+    /// Forward real FFT, unnormalised, sign convention `e^{-2πi·kn/N}` (as `numpy.fft.rfft`).
+    ///
+    /// `input` holds `n` samples, `out_re` and `out_im` get `n/2 + 1` bins each; `out_im[0]` and, for even `n`,
+    /// `out_im[n/2]` are exactly `0.0`. `table` comes from [`fill_table`](Self::fill_table); `scratch` needs at least
+    /// [`scratch_len`](Self::scratch_len) values, and what it holds before the call does not matter. Each lane of
+    /// `T` is an independent frame with exactly the bits it would get alone.
+    pub fn forward<T: Lane>(
+        &self,
+        table: &[f32],
+        input: &[T],
+        out_re: &mut [T],
+        out_im: &mut [T],
+        scratch: &mut [T],
+    ) -> Result<(), FftError> {
+        self.check(table, input.len(), out_re.len(), out_im.len(), scratch.len())?;
+        let m = self.complex_len();
+        // Two ping-pong buffers of m complex values, `[re, im]` interleaved.
+        let (a, b) = scratch.as_chunks_mut::<2>().0[..2 * m].split_at_mut(m);
+        if self.is_even() {
+            let (stages, split) = table.split_at(table.len() - real::table_len(m));
+            stockham::transform(self.radices(), stages, Input::Pairs(input.as_chunks().0), a, b);
+            real::split(split.as_chunks().0, a, out_re, out_im);
+        } else {
+            stockham::transform(self.radices(), table, Input::Reals(input), a, b);
+            // Bins above n/2 are the conjugate mirror of those below: drop them.
+            for ((re, im), &[zr, zi]) in out_re.iter_mut().zip(out_im.iter_mut()).zip(&*a) {
+                (*re, *im) = (zr, zi);
+            }
+            // A sum of zero imaginary parts, but possibly -0.0.
+            out_im[0] = T::splat(0.0);
+        }
+        Ok(())
+    }
+
+    /// Validates every buffer length, so that nothing after it can index out of bounds.
+    fn check(&self, table: &[f32], input: usize, re: usize, im: usize, scratch: usize) -> Result<(), FftError> {
+        let (bins, need) = (self.bins(), self.scratch_len());
+        if table.len() != self.table_len() {
+            Err(FftError::TableLen {
+                expected: self.table_len(),
+                got: table.len(),
+            })
+        } else if input != self.n {
+            Err(FftError::InputLen {
+                expected: self.n,
+                got: input,
+            })
+        } else if re != bins {
+            Err(FftError::OutputLen {
+                expected: bins,
+                got: re,
+            })
+        } else if im != bins {
+            Err(FftError::OutputLen {
+                expected: bins,
+                got: im,
+            })
+        } else if scratch < need {
+            Err(FftError::ScratchLen {
+                expected: need,
+                got: scratch,
+            })
+        } else {
+            Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(n: usize) -> FftPlan {
+        FftPlan::try_new(n).unwrap()
+    }
+
+    #[test]
+    fn factorises_into_stages() {
+        assert_eq!(plan(512).radices(), [4, 4, 4, 4]);
+        assert_eq!(plan(256).radices(), [8, 4, 4]);
+        assert_eq!(plan(400).radices(), [8, 5, 5]);
+        assert_eq!(plan(4096).radices(), [8, 4, 4, 4, 4]);
+        assert_eq!(plan(60).radices(), [2, 3, 5]);
+        assert_eq!(plan(2187).radices(), [3; 7]);
+        assert_eq!(plan(2916).radices(), [2, 3, 3, 3, 3, 3, 3]);
+        assert_eq!(plan(3645).radices(), [3, 3, 3, 3, 3, 3, 5]);
+        assert_eq!(FftPlan::try_new(98), Err(FftError::UnsupportedLength(98)));
+    }
+
+    #[test]
+    fn buffer_lengths() {
+        let even = plan(512);
+        assert_eq!((even.len(), even.bins(), even.scratch_len()), (512, 257, 1024));
+        // Stages 4,4,4,4 after ns = 1,4,16,64 need 3·(4+16+64) twiddles; the split 127 more.
+        assert_eq!(even.table_len(), 2 * (3 * 84 + 127));
+        let odd = plan(45);
+        assert_eq!((odd.len(), odd.bins(), odd.scratch_len()), (45, 23, 180));
+        // Radix 3, 3, 5 after ns = 1, 3, 9.
+        assert_eq!(odd.table_len(), 2 * (2 * 3 + 4 * 9));
+    }
+}
