@@ -57,15 +57,7 @@ pub fn signal(n: usize, sr: u32) -> alloc::vec::Vec<f32> {
 fn configs() -> impl Iterator<Item = (&'static str, Config)> {
     stapes_core::preset::NAMES.into_iter().map(|name| {
         let mut c = preset(name).expect("preset names are presets");
-        c.scalars = Scalars {
-            rms: true,
-            zcr: true,
-            centroid: true,
-            bandwidth: true,
-            rolloff: true,
-            flatness: true,
-            flux: true,
-        };
+        c.scalars = Scalars::ALL;
         (name, c)
     })
 }

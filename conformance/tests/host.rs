@@ -30,7 +30,5 @@ fn out_path() -> PathBuf {
         return path.into();
     }
     let tmp = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
-    tmp.parent()
-        .expect("CARGO_TARGET_TMPDIR is inside the target directory")
-        .join("conformance/host.txt")
+    tmp.parent().expect("CARGO_TARGET_TMPDIR is inside the target directory").join("conformance/host.txt")
 }

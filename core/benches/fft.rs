@@ -17,10 +17,7 @@ fn signal(n: usize) -> Vec<f32> {
 fn ours<T: Lane>(c: &mut Criterion, group: &str, n: usize) {
     let fft = RealFft::new(n).unwrap();
     let input: Vec<T> = signal(n).into_iter().map(T::splat).collect();
-    let (mut re, mut im) = (
-        vec![T::splat(0.0); fft.plan().bins()],
-        vec![T::splat(0.0); fft.plan().bins()],
-    );
+    let (mut re, mut im) = (vec![T::splat(0.0); fft.plan().bins()], vec![T::splat(0.0); fft.plan().bins()]);
     let mut scratch = fft.make_scratch::<T>();
     let mut g = c.benchmark_group(group);
     g.throughput(Throughput::Elements(T::WIDTH as u64));

@@ -40,9 +40,7 @@ fn bare_fft(c: &mut Criterion) {
     let mut scratch = fft.make_scratch::<F32x8>();
     let mut g = c.benchmark_group("bare_fft_512_batch");
     g.throughput(Throughput::Elements(8));
-    g.bench_function("512", |b| {
-        b.iter(|| fft.forward(black_box(&input), &mut re, &mut im, &mut scratch).unwrap())
-    });
+    g.bench_function("512", |b| b.iter(|| fft.forward(black_box(&input), &mut re, &mut im, &mut scratch).unwrap()));
     g.finish();
 }
 

@@ -284,20 +284,16 @@ pub struct Scalars {
 }
 
 impl Scalars {
+    /// Every scalar on.
+    pub const ALL: Scalars =
+        Scalars { rms: true, zcr: true, centroid: true, bandwidth: true, rolloff: true, flatness: true, flux: true };
+
     /// Names of the scalars in output order.
     pub const NAMES: [&'static str; 7] = ["rms", "zcr", "centroid", "bandwidth", "rolloff", "flatness", "flux"];
 
     /// Flags in [`Scalars::NAMES`] order.
     pub fn flags(&self) -> [bool; 7] {
-        [
-            self.rms,
-            self.zcr,
-            self.centroid,
-            self.bandwidth,
-            self.rolloff,
-            self.flatness,
-            self.flux,
-        ]
+        [self.rms, self.zcr, self.centroid, self.bandwidth, self.rolloff, self.flatness, self.flux]
     }
 
     /// How many scalars are on.
@@ -365,10 +361,7 @@ impl Config {
         let f = &self.frames;
         FftPlan::try_new(f.n_fft as usize).map_err(|_| ConfigError::FftSize(f.n_fft))?;
         if f.win_length == 0 || f.win_length > f.n_fft {
-            return Err(ConfigError::WindowLength {
-                win_length: f.win_length,
-                n_fft: f.n_fft,
-            });
+            return Err(ConfigError::WindowLength { win_length: f.win_length, n_fft: f.n_fft });
         }
         if f.hop_length == 0 || f.hop_length > f.n_fft * 4 {
             return Err(ConfigError::HopLength(f.hop_length));
@@ -377,10 +370,7 @@ impl Config {
             return Err(ConfigError::DropLast);
         }
         if self.window.align == Align::Start && f.pad() > 0 && (f.win_length as usize) < f.pad() + 1 {
-            return Err(ConfigError::WindowLength {
-                win_length: f.win_length,
-                n_fft: f.n_fft,
-            });
+            return Err(ConfigError::WindowLength { win_length: f.win_length, n_fft: f.n_fft });
         }
         if !(self.dither.is_finite() && self.dither >= 0.0) {
             return Err(ConfigError::NotFinite("dither"));
@@ -405,10 +395,7 @@ impl Config {
         if let Some(mfcc) = &self.mfcc {
             let n_mels = self.mel.map(|m| m.n_mels).ok_or(ConfigError::MfccWithoutMel)?;
             if mfcc.n_mfcc == 0 || mfcc.n_mfcc > n_mels {
-                return Err(ConfigError::MfccCount {
-                    n_mfcc: mfcc.n_mfcc,
-                    n_mels,
-                });
+                return Err(ConfigError::MfccCount { n_mfcc: mfcc.n_mfcc, n_mels });
             }
             match mfcc.lifter {
                 Lifter::None => {}
@@ -424,22 +411,13 @@ impl Config {
     fn validate_mel(&self, mel: &Mel, bins: usize) -> Result<(), ConfigError> {
         let nyquist = self.sample_rate as f32 / 2.0;
         if !(mel.fmin.is_finite() && mel.fmax.is_finite()) || mel.fmin < 0.0 || mel.fmin >= mel.fmax {
-            return Err(ConfigError::MelRange {
-                fmin: mel.fmin,
-                fmax: mel.fmax,
-            });
+            return Err(ConfigError::MelRange { fmin: mel.fmin, fmax: mel.fmax });
         }
         if mel.fmax > nyquist {
-            return Err(ConfigError::FmaxAboveNyquist {
-                fmax: mel.fmax,
-                nyquist,
-            });
+            return Err(ConfigError::FmaxAboveNyquist { fmax: mel.fmax, nyquist });
         }
         if mel.n_mels == 0 || mel.n_mels as usize > MAX_MELS || mel.n_mels as usize > bins {
-            return Err(ConfigError::TooManyMels {
-                n_mels: mel.n_mels,
-                bins: bins.min(MAX_MELS) as u32,
-            });
+            return Err(ConfigError::TooManyMels { n_mels: mel.n_mels, bins: bins.min(MAX_MELS) as u32 });
         }
         Ok(())
     }
@@ -463,11 +441,7 @@ impl Config {
 }
 
 fn finite_positive(field: &'static str, v: f32) -> Result<(), ConfigError> {
-    if v.is_finite() && v > 0.0 {
-        Ok(())
-    } else {
-        Err(ConfigError::NotPositive(field))
-    }
+    if v.is_finite() && v > 0.0 { Ok(()) } else { Err(ConfigError::NotPositive(field)) }
 }
 
 /// Why bytes could not become a [`Config`].

@@ -10,11 +10,7 @@ use crate::config::{Lifter, Mfcc};
 pub fn fill(mfcc: &Mfcc, n_mels: usize, table: &mut [f32]) {
     let n = n_mels as f64;
     for (k, row) in table.chunks_exact_mut(n_mels).take(mfcc.n_mfcc as usize).enumerate() {
-        let scale = if k == 0 {
-            libm::sqrt(1.0 / n)
-        } else {
-            libm::sqrt(2.0 / n)
-        };
+        let scale = if k == 0 { libm::sqrt(1.0 / n) } else { libm::sqrt(2.0 / n) };
         let lift = match mfcc.lifter {
             Lifter::None => 1.0,
             Lifter::Librosa(l) => 1.0 + (l as f64 / 2.0) * libm::sin(PI * (k + 1) as f64 / l as f64),
@@ -46,15 +42,7 @@ mod tests {
     fn orthonormal_rows() {
         let n = 16;
         let mut t = [0.0f32; 16 * 16];
-        fill(
-            &Mfcc {
-                n_mfcc: 16,
-                lifter: Lifter::None,
-                energy_c0: false,
-            },
-            n,
-            &mut t,
-        );
+        fill(&Mfcc { n_mfcc: 16, lifter: Lifter::None, energy_c0: false }, n, &mut t);
         for a in 0..n {
             for b in 0..n {
                 let dot: f64 = (0..n).map(|i| t[a * n + i] as f64 * t[b * n + i] as f64).sum();
@@ -70,33 +58,9 @@ mod tests {
         let mut plain = [0.0f32; 16];
         let mut kaldi = [0.0f32; 16];
         let mut rosa = [0.0f32; 16];
-        fill(
-            &Mfcc {
-                n_mfcc: 4,
-                lifter: Lifter::None,
-                energy_c0: false,
-            },
-            n,
-            &mut plain,
-        );
-        fill(
-            &Mfcc {
-                n_mfcc: 4,
-                lifter: Lifter::Kaldi(22.0),
-                energy_c0: false,
-            },
-            n,
-            &mut kaldi,
-        );
-        fill(
-            &Mfcc {
-                n_mfcc: 4,
-                lifter: Lifter::Librosa(22.0),
-                energy_c0: false,
-            },
-            n,
-            &mut rosa,
-        );
+        fill(&Mfcc { n_mfcc: 4, lifter: Lifter::None, energy_c0: false }, n, &mut plain);
+        fill(&Mfcc { n_mfcc: 4, lifter: Lifter::Kaldi(22.0), energy_c0: false }, n, &mut kaldi);
+        fill(&Mfcc { n_mfcc: 4, lifter: Lifter::Librosa(22.0), energy_c0: false }, n, &mut rosa);
         // Kaldi leaves C0 alone; librosa lifts it by 1 + 11·sin(π/22).
         assert_eq!(kaldi[0], plain[0]);
         let l1 = 1.0 + 11.0 * (core::f64::consts::PI / 22.0).sin();

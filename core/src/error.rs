@@ -85,23 +85,14 @@ impl fmt::Display for ConfigError {
         match *self {
             ConfigError::SampleRate(sr) => write!(f, "{field}: {sr} Hz is not in 1..=384000"),
             ConfigError::FftSize(n) => {
-                write!(
-                    f,
-                    "{field}: {n} is not a supported FFT size (2^a·3^b·5^c between 16 and 4096)"
-                )
+                write!(f, "{field}: {n} is not a supported FFT size (2^a·3^b·5^c between 16 and 4096)")
             }
             ConfigError::WindowLength { win_length, n_fft } => {
-                write!(
-                    f,
-                    "{field}: window of {win_length} samples does not fit the FFT of {n_fft}"
-                )
+                write!(f, "{field}: window of {win_length} samples does not fit the FFT of {n_fft}")
             }
             ConfigError::HopLength(h) => write!(f, "{field}: hop of {h} samples must be between 1 and 4·n_fft"),
             ConfigError::DropLast => {
-                write!(
-                    f,
-                    "{field}: dropping the last frame needs centre padding of at least one hop"
-                )
+                write!(f, "{field}: dropping the last frame needs centre padding of at least one hop")
             }
             ConfigError::NotPositive(_) => write!(f, "{field}: must be finite and greater than 0"),
             ConfigError::NotFinite(_) => write!(f, "{field}: must be finite (and non-negative where it is an amount)"),
@@ -117,10 +108,7 @@ impl fmt::Display for ConfigError {
             }
             ConfigError::MfccWithoutMel => write!(f, "{field}: MFCC needs a mel filterbank (mel is null)"),
             ConfigError::MfccCount { n_mfcc, n_mels } => {
-                write!(
-                    f,
-                    "{field}: {n_mfcc} coefficients, but between 1 and {n_mels} (n_mels) are possible"
-                )
+                write!(f, "{field}: {n_mfcc} coefficients, but between 1 and {n_mels} (n_mels) are possible")
             }
         }
     }

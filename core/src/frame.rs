@@ -33,12 +33,7 @@ impl Plan {
         let (re, rest) = rest.split_at_mut(self.fft().bins());
         let (im, rest) = rest.split_at_mut(self.fft().bins());
         let scratch = &mut rest[..self.fft().scratch_len()];
-        Work {
-            fft_in,
-            re,
-            im,
-            scratch,
-        }
+        Work { fft_in, re, im, scratch }
     }
 }
 
@@ -129,9 +124,7 @@ fn dither_lanes<T: Lane>(seed: u64, t0: u64, amount: f32, region: &mut [T]) {
 /// FFT of `work.fft_in`, then `work.re` ← power or magnitude spectrum.
 pub(crate) fn spectrum<T: Lane>(plan: &Plan, tables: &Tables<'_>, work: &mut Work<'_, T>) {
     // Lengths come from the plan that carved the buffers, so the FFT cannot refuse them.
-    let ok = plan
-        .fft()
-        .forward(tables.fft, work.fft_in, work.re, work.im, work.scratch);
+    let ok = plan.fft().forward(tables.fft, work.fft_in, work.re, work.im, work.scratch);
     debug_assert!(ok.is_ok());
     match plan.config().spectrum {
         SpectrumKind::Power => {

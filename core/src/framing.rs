@@ -62,11 +62,7 @@ impl Geometry {
 
     /// Start of the signal held back until the reflected start padding can be written.
     pub fn head_len(&self) -> usize {
-        if self.padding == Padding::Reflect {
-            self.pad + 1
-        } else {
-            0
-        }
+        if self.padding == Padding::Reflect { self.pad + 1 } else { 0 }
     }
 
     /// Frames a whole signal of `n` samples gives.
@@ -134,7 +130,7 @@ impl Framer {
 
     /// Ends the signal: writes the end padding, emits the remaining frames (without the last one if the geometry
     /// drops it) and resets for a new signal.
-    pub fn flush(&mut self, g: &Geometry, ring: &mut [f32], head: &[f32], frame: FrameFn<'_>) {
+    pub fn flush(&mut self, g: &Geometry, ring: &mut [f32], head: &mut [f32], frame: FrameFn<'_>) {
         let n = self.received;
         let total = g.frames(n);
         if !self.started {

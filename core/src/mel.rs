@@ -23,11 +23,7 @@ pub fn hz_to_mel(scale: MelScale, hz: f64) -> f64 {
         MelScale::Slaney => {
             const F_SP: f64 = 200.0 / 3.0;
             const MIN_LOG_HZ: f64 = 1000.0;
-            if hz >= MIN_LOG_HZ {
-                MIN_LOG_HZ / F_SP + libm::log(hz / MIN_LOG_HZ) / slaney_logstep()
-            } else {
-                hz / F_SP
-            }
+            if hz >= MIN_LOG_HZ { MIN_LOG_HZ / F_SP + libm::log(hz / MIN_LOG_HZ) / slaney_logstep() } else { hz / F_SP }
         }
     }
 }
@@ -39,11 +35,7 @@ pub fn mel_to_hz(scale: MelScale, mel: f64) -> f64 {
         MelScale::Slaney => {
             const F_SP: f64 = 200.0 / 3.0;
             const MIN_LOG_MEL: f64 = 1000.0 / F_SP;
-            if mel >= MIN_LOG_MEL {
-                1000.0 * libm::exp(slaney_logstep() * (mel - MIN_LOG_MEL))
-            } else {
-                F_SP * mel
-            }
+            if mel >= MIN_LOG_MEL { 1000.0 * libm::exp(slaney_logstep() * (mel - MIN_LOG_MEL)) } else { F_SP * mel }
         }
     }
 }
@@ -57,11 +49,7 @@ fn edges_mel(mel: &Mel, m: usize) -> [f64; 3] {
     let lo = hz_to_mel(mel.scale, mel.fmin as f64);
     let hi = hz_to_mel(mel.scale, mel.fmax as f64);
     let step = (hi - lo) / (mel.n_mels as f64 + 1.0);
-    [
-        lo + step * m as f64,
-        lo + step * (m + 1) as f64,
-        lo + step * (m + 2) as f64,
-    ]
+    [lo + step * m as f64, lo + step * (m + 1) as f64, lo + step * (m + 2) as f64]
 }
 
 /// Weight of FFT bin `k` (at `hz`) in the band with the given edges.
@@ -88,11 +76,7 @@ fn for_each_weight(mel: &Mel, sample_rate: u32, n_fft: usize, m: usize, mut visi
     let last = (libm::ceil(eh[2] / bin_hz) as usize + 1).min(bins - 1);
     for k in first..=last {
         let excluded = (mel.zero_dc && k == 0) || (!mel.include_nyquist && n_fft.is_multiple_of(2) && k == n_fft / 2);
-        let w = if excluded {
-            0.0
-        } else {
-            weight(mel, em, eh, k as f64 * bin_hz) as f32
-        };
+        let w = if excluded { 0.0 } else { weight(mel, em, eh, k as f64 * bin_hz) as f32 };
         if w != 0.0 {
             visit(k, w);
         }
@@ -104,11 +88,7 @@ fn for_each_weight(mel: &Mel, sample_rate: u32, n_fft: usize, m: usize, mut visi
 pub fn layout(mel: &Mel, sample_rate: u32, n_fft: usize, bands: &mut [Band]) -> usize {
     let mut offset = 0usize;
     for (m, band) in bands.iter_mut().enumerate().take(mel.n_mels as usize) {
-        *band = Band {
-            start: 0,
-            len: 0,
-            offset: offset as u32,
-        };
+        *band = Band { start: 0, len: 0, offset: offset as u32 };
         for_each_weight(mel, sample_rate, n_fft, m, |k, _| {
             if band.len == 0 {
                 band.start = k as u16;

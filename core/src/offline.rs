@@ -72,11 +72,7 @@ impl Extractor {
         let mut scalar_out = vec![0.0f32; n_frames * n_scalars];
         let (mut lane_frame, mut spec, mut mag, mut prev_mag) =
             (vec![0.0; g.span], vec![0.0; bins], vec![0.0; bins], vec![0.0; bins]);
-        let time_select = Scalars {
-            rms: cfg.scalars.rms,
-            zcr: cfg.scalars.zcr,
-            ..Default::default()
-        };
+        let time_select = Scalars { rms: cfg.scalars.rms, zcr: cfg.scalars.zcr, ..Default::default() };
         let n_time = time_select.count();
 
         for t0 in (0..n_frames).step_by(F32x8::WIDTH) {
@@ -92,11 +88,7 @@ impl Extractor {
                     }
                     _ => {
                         for (j, d) in lane_frame.iter_mut().enumerate() {
-                            let x = if l < lanes {
-                                padded(signal, g.pad, g.padding, start + j)
-                            } else {
-                                0.0
-                            };
+                            let x = if l < lanes { padded(signal, g.pad, g.padding, start + j) } else { 0.0 };
                             *d = x * cfg.input_scale;
                         }
                     }
@@ -105,12 +97,7 @@ impl Extractor {
                     d.set_lane(l, x);
                 }
                 if l < lanes && n_time > 0 {
-                    let input = ScalarInput {
-                        frame: &lane_frame,
-                        mag: &[],
-                        prev_mag: &[],
-                        bin_hz: 0.0,
-                    };
+                    let input = ScalarInput { frame: &lane_frame, mag: &[], prev_mag: &[], bin_hz: 0.0 };
                     scalars::compute(&time_select, &input, &mut scalar_out[(t0 + l) * n_scalars..]);
                 }
             }
@@ -143,20 +130,12 @@ impl Extractor {
         }
 
         let mut data = vec![0.0f32; n_frames * n_features];
-        for ((row, out), &energy) in bands
-            .chunks_exact_mut(n_bands)
-            .zip(data.chunks_exact_mut(n_features))
-            .zip(&energies)
+        for ((row, out), &energy) in
+            bands.chunks_exact_mut(n_bands).zip(data.chunks_exact_mut(n_features)).zip(&energies)
         {
             frame::finish(plan, &tables, row, energy, out);
         }
-        Ok(Features {
-            n_frames,
-            n_features,
-            data,
-            n_scalars,
-            scalars: scalar_out,
-        })
+        Ok(Features { n_frames, n_features, data, n_scalars, scalars: scalar_out })
     }
 }
 

@@ -46,9 +46,7 @@ impl Plan {
         let span = config.span();
         let n_bands = config.mel.map_or(bins, |m| m.n_mels as usize);
         let mut bands = [Band::default(); MAX_MELS];
-        let mel_len = config
-            .mel
-            .map_or(0, |m| mel::layout(&m, config.sample_rate, n_fft, &mut bands));
+        let mel_len = config.mel.map_or(0, |m| mel::layout(&m, config.sample_rate, n_fft, &mut bands));
         let dct_len = config.mfcc.map_or(0, |m| m.n_mfcc as usize * n_bands);
         let mut at = 0;
         let mut take = |len: usize| {
@@ -98,13 +96,7 @@ impl Plan {
         window::fill(&self.config.window, &mut storage[self.window.clone()]);
         if let Some(m) = &self.config.mel {
             let n = self.config.frames.n_fft as usize;
-            mel::fill(
-                m,
-                self.config.sample_rate,
-                n,
-                self.bands(),
-                &mut storage[self.mel_weights.clone()],
-            );
+            mel::fill(m, self.config.sample_rate, n, self.bands(), &mut storage[self.mel_weights.clone()]);
         }
         if let Some(m) = &self.config.mfcc {
             dct::fill(m, self.n_bands, &mut storage[self.dct.clone()]);

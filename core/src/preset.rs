@@ -9,16 +9,8 @@ use crate::config::{
 };
 
 /// The preset names, in a stable order.
-pub const NAMES: [&str; 8] = [
-    "whisper-80",
-    "whisper-128",
-    "yamnet",
-    "vggish",
-    "kaldi-fbank",
-    "kaldi-mfcc",
-    "librosa-mel",
-    "librosa-mfcc",
-];
+pub const NAMES: [&str; 8] =
+    ["whisper-80", "whisper-128", "yamnet", "vggish", "kaldi-fbank", "kaldi-mfcc", "librosa-mel", "librosa-mfcc"];
 
 /// The preset called `name`, if there is one.
 pub fn preset(name: &str) -> Option<Config> {
@@ -28,17 +20,9 @@ pub fn preset(name: &str) -> Option<Config> {
         "yamnet" => audioset(0.001),
         "vggish" => audioset(0.01),
         "kaldi-fbank" => kaldi(None),
-        "kaldi-mfcc" => kaldi(Some(Mfcc {
-            n_mfcc: 13,
-            lifter: Lifter::Kaldi(22.0),
-            energy_c0: true,
-        })),
+        "kaldi-mfcc" => kaldi(Some(Mfcc { n_mfcc: 13, lifter: Lifter::Kaldi(22.0), energy_c0: true })),
         "librosa-mel" => librosa(None),
-        "librosa-mfcc" => librosa(Some(Mfcc {
-            n_mfcc: 20,
-            lifter: Lifter::None,
-            energy_c0: false,
-        })),
+        "librosa-mfcc" => librosa(Some(Mfcc { n_mfcc: 20, lifter: Lifter::None, energy_c0: false })),
         _ => return None,
     })
 }
@@ -53,18 +37,8 @@ pub fn preset(name: &str) -> Option<Config> {
 fn whisper(n_mels: u32) -> Config {
     Config {
         sample_rate: 16_000,
-        frames: Framing {
-            n_fft: 400,
-            win_length: 400,
-            hop_length: 160,
-            padding: Padding::Reflect,
-            drop_last: true,
-        },
-        window: Window {
-            kind: WindowKind::Hann,
-            symmetric: false,
-            align: Align::Center,
-        },
+        frames: Framing { n_fft: 400, win_length: 400, hop_length: 160, padding: Padding::Reflect, drop_last: true },
+        window: Window { kind: WindowKind::Hann, symmetric: false, align: Align::Center },
         spectrum: SpectrumKind::Power,
         mel: Some(Mel {
             n_mels,
@@ -91,18 +65,8 @@ fn whisper(n_mels: u32) -> Config {
 /// 96-frame patches are cut from these frames by the caller.
 fn audioset(log_offset: f32) -> Config {
     Config {
-        frames: Framing {
-            n_fft: 512,
-            win_length: 400,
-            hop_length: 160,
-            padding: Padding::None,
-            drop_last: false,
-        },
-        window: Window {
-            kind: WindowKind::Hann,
-            symmetric: false,
-            align: Align::Start,
-        },
+        frames: Framing { n_fft: 512, win_length: 400, hop_length: 160, padding: Padding::None, drop_last: false },
+        window: Window { kind: WindowKind::Hann, symmetric: false, align: Align::Start },
         spectrum: SpectrumKind::Magnitude,
         mel: Some(Mel {
             n_mels: 64,
@@ -114,10 +78,7 @@ fn audioset(log_offset: f32) -> Config {
             zero_dc: true,
             include_nyquist: true,
         }),
-        log: Log::Ln {
-            offset: log_offset,
-            floor: 0.0,
-        },
+        log: Log::Ln { offset: log_offset, floor: 0.0 },
         ..base()
     }
 }
@@ -133,20 +94,10 @@ fn audioset(log_offset: f32) -> Config {
 fn kaldi(mfcc: Option<Mfcc>) -> Config {
     Config {
         input_scale: 32768.0,
-        frames: Framing {
-            n_fft: 512,
-            win_length: 400,
-            hop_length: 160,
-            padding: Padding::None,
-            drop_last: false,
-        },
+        frames: Framing { n_fft: 512, win_length: 400, hop_length: 160, padding: Padding::None, drop_last: false },
         remove_dc: true,
         preemphasis: 0.97,
-        window: Window {
-            kind: WindowKind::Povey,
-            symmetric: true,
-            align: Align::Start,
-        },
+        window: Window { kind: WindowKind::Povey, symmetric: true, align: Align::Start },
         spectrum: SpectrumKind::Power,
         mel: Some(Mel {
             n_mels: 23,
@@ -158,10 +109,7 @@ fn kaldi(mfcc: Option<Mfcc>) -> Config {
             zero_dc: false,
             include_nyquist: false,
         }),
-        log: Log::Ln {
-            offset: 0.0,
-            floor: f32::EPSILON,
-        },
+        log: Log::Ln { offset: 0.0, floor: f32::EPSILON },
         mfcc,
         ..base()
     }
@@ -183,11 +131,7 @@ fn librosa(mfcc: Option<Mfcc>) -> Config {
             padding: Padding::Constant,
             drop_last: false,
         },
-        window: Window {
-            kind: WindowKind::Hann,
-            symmetric: false,
-            align: Align::Center,
-        },
+        window: Window { kind: WindowKind::Hann, symmetric: false, align: Align::Center },
         spectrum: SpectrumKind::Power,
         mel: Some(Mel {
             n_mels: 128,
@@ -199,10 +143,7 @@ fn librosa(mfcc: Option<Mfcc>) -> Config {
             zero_dc: false,
             include_nyquist: true,
         }),
-        log: Log::Db {
-            amin: 1e-10,
-            reference: 1.0,
-        },
+        log: Log::Db { amin: 1e-10, reference: 1.0 },
         normalize: Normalize::Utterance { range: 80.0 },
         mfcc,
         ..base()
@@ -214,22 +155,12 @@ fn base() -> Config {
     Config {
         sample_rate: 16_000,
         input_scale: 1.0,
-        frames: Framing {
-            n_fft: 512,
-            win_length: 512,
-            hop_length: 256,
-            padding: Padding::None,
-            drop_last: false,
-        },
+        frames: Framing { n_fft: 512, win_length: 512, hop_length: 256, padding: Padding::None, drop_last: false },
         dither: 0.0,
         dither_seed: 0,
         remove_dc: false,
         preemphasis: 0.0,
-        window: Window {
-            kind: WindowKind::Hann,
-            symmetric: false,
-            align: Align::Center,
-        },
+        window: Window { kind: WindowKind::Hann, symmetric: false, align: Align::Center },
         spectrum: SpectrumKind::Power,
         mel: None,
         log: Log::None,

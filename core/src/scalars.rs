@@ -22,15 +22,7 @@ pub fn compute(select: &Scalars, input: &ScalarInput<'_>, out: &mut [f32]) -> us
         out[n] = v;
         n += 1;
     };
-    let [
-        rms_on,
-        zcr_on,
-        centroid_on,
-        bandwidth_on,
-        rolloff_on,
-        flatness_on,
-        flux_on,
-    ] = select.flags();
+    let [rms_on, zcr_on, centroid_on, bandwidth_on, rolloff_on, flatness_on, flux_on] = select.flags();
     if rms_on {
         put(rms(input.frame));
     }
@@ -52,12 +44,7 @@ pub fn compute(select: &Scalars, input: &ScalarInput<'_>, out: &mut [f32]) -> us
         put(flatness(input.mag));
     }
     if flux_on {
-        put(input
-            .mag
-            .iter()
-            .zip(input.prev_mag)
-            .map(|(&m, &p)| (m - p).max(0.0))
-            .sum());
+        put(input.mag.iter().zip(input.prev_mag).map(|(&m, &p)| (m - p).max(0.0)).sum());
     }
     n
 }

@@ -4,7 +4,7 @@
 use crate::config::Config;
 use crate::error::Error;
 use crate::frame::{self, Work};
-use crate::framing::{Framer, Geometry};
+use crate::framing::{FrameFn, Framer, Geometry};
 use crate::plan::{Plan, Tables};
 use crate::scalars::{self, ScalarInput};
 
@@ -85,13 +85,7 @@ impl<S: AsRef<[f32]> + AsMut<[f32]>> Pipeline<S> {
             return Err(Error::Storage { expected: need, got });
         }
         plan.fill_tables(storage.as_mut())?;
-        let mut pipeline = Pipeline {
-            geometry: geometry(config),
-            plan,
-            framer: Framer::default(),
-            storage,
-            parts,
-        };
+        let mut pipeline = Pipeline { geometry: geometry(config), plan, framer: Framer::default(), storage, parts };
         pipeline.reset();
         Ok(pipeline)
     }
@@ -118,33 +112,30 @@ impl<S: AsRef<[f32]> + AsMut<[f32]>> Pipeline<S> {
         if let Some(index) = chunk.iter().position(|x| !x.is_finite()) {
             return Err(Error::NonFinite { index });
         }
-        let (plan, geometry) = (&self.plan, self.geometry);
-        let mut framer = core::mem::take(&mut self.framer);
-        let mut parts = Self::carve_parts(&self.plan, &self.parts, self.storage.as_mut());
-        let mut count = 0;
-        let runner = &mut parts.runner;
-        let tables = parts.tables;
-        framer.push(&geometry, parts.ring, parts.head, chunk, &mut |t, a, b| {
-            runner.run(plan, &tables, t, a, b, emit);
-            count += 1;
-        });
-        self.framer = framer;
-        Ok(count)
+        Ok(self.drive(emit, |framer, g, ring, head, frame| framer.push(g, ring, head, chunk, frame)))
     }
 
     /// Ends the stream: pads the end as the config says, emits the remaining frames, and resets for a new stream.
     pub fn flush(&mut self, emit: &mut dyn FnMut(Frame<'_>)) -> usize {
-        let (plan, geometry) = (&self.plan, self.geometry);
-        let mut framer = core::mem::take(&mut self.framer);
-        let mut parts = Self::carve_parts(&self.plan, &self.parts, self.storage.as_mut());
+        let count = self.drive(emit, |framer, g, ring, head, frame| framer.flush(g, ring, head, frame));
+        self.carve().runner.prev_mag.fill(0.0);
+        count
+    }
+
+    /// Runs `step` on the framer with every frame it completes computed and handed to `emit`; returns how many.
+    fn drive(
+        &mut self,
+        emit: &mut dyn FnMut(Frame<'_>),
+        step: impl FnOnce(&mut Framer, &Geometry, &mut [f32], &mut [f32], FrameFn<'_>),
+    ) -> usize {
+        let Parts { tables, ring, head, mut runner } =
+            Self::carve_parts(&self.plan, &self.parts, self.storage.as_mut());
+        let plan = &self.plan;
         let mut count = 0;
-        let runner = &mut parts.runner;
-        let tables = parts.tables;
-        framer.flush(&geometry, parts.ring, parts.head, &mut |t, a, b| {
+        step(&mut self.framer, &self.geometry, ring, head, &mut |t, a, b| {
             runner.run(plan, &tables, t, a, b, emit);
             count += 1;
         });
-        runner.prev_mag.fill(0.0);
         count
     }
 
@@ -168,14 +159,7 @@ impl<S: AsRef<[f32]> + AsMut<[f32]>> Pipeline<S> {
             tables: plan.tables(tables),
             ring,
             head,
-            runner: Runner {
-                work: plan.work(work),
-                row,
-                out,
-                mag,
-                prev_mag,
-                scalars,
-            },
+            runner: Runner { work: plan.work(work), row, out, mag, prev_mag, scalars },
         }
     }
 }
@@ -218,11 +202,7 @@ impl Runner<'_> {
         }
         frame::compress(plan, tables, self.work.re, self.row);
         frame::finish(plan, tables, self.row, energy, self.out);
-        emit(Frame {
-            index: t,
-            features: self.out,
-            scalars: self.scalars,
-        });
+        emit(Frame { index: t, features: self.out, scalars: self.scalars });
     }
 }
 
@@ -242,17 +222,8 @@ impl Runner<'_> {
         }
         let select = plan.config().scalars;
         if select.rms || select.zcr {
-            let time_only = crate::config::Scalars {
-                rms: select.rms,
-                zcr: select.zcr,
-                ..Default::default()
-            };
-            let input = ScalarInput {
-                frame: &self.work.fft_in[..span],
-                mag: &[],
-                prev_mag: &[],
-                bin_hz: 0.0,
-            };
+            let time_only = crate::config::Scalars { rms: select.rms, zcr: select.zcr, ..Default::default() };
+            let input = ScalarInput { frame: &self.work.fft_in[..span], mag: &[], prev_mag: &[], bin_hz: 0.0 };
             scalars::compute(&time_only, &input, self.scalars);
         }
     }
@@ -267,21 +238,8 @@ pub(crate) fn spectral_scalars(plan: &Plan, spec: &[f32], mag: &mut [f32], prev_
             crate::config::SpectrumKind::Magnitude => s,
         };
     }
-    let select = crate::config::Scalars {
-        rms: false,
-        zcr: false,
-        ..cfg.scalars
-    };
+    let select = crate::config::Scalars { rms: false, zcr: false, ..cfg.scalars };
     let bin_hz = cfg.sample_rate as f32 / cfg.frames.n_fft as f32;
-    scalars::compute(
-        &select,
-        &ScalarInput {
-            frame: &[],
-            mag,
-            prev_mag,
-            bin_hz,
-        },
-        out,
-    );
+    scalars::compute(&select, &ScalarInput { frame: &[], mag, prev_mag, bin_hz }, out);
     prev_mag.copy_from_slice(mag);
 }

@@ -7,11 +7,7 @@ use crate::config::{Window, WindowKind};
 /// Fills `out` (its length is the window length) with the window's values.
 pub fn fill(window: &Window, out: &mut [f32]) {
     let n = out.len();
-    let denom = if window.symmetric {
-        n.saturating_sub(1).max(1)
-    } else {
-        n.max(1)
-    } as f64;
+    let denom = if window.symmetric { n.saturating_sub(1).max(1) } else { n.max(1) } as f64;
     for (i, w) in out.iter_mut().enumerate() {
         let a = 2.0 * PI * i as f64 / denom;
         let hann = 0.5 - 0.5 * libm::cos(a);
@@ -32,14 +28,7 @@ mod tests {
 
     fn win(kind: WindowKind, symmetric: bool, n: usize) -> [f32; 8] {
         let mut out = [0.0; 8];
-        fill(
-            &Window {
-                kind,
-                symmetric,
-                align: Align::Start,
-            },
-            &mut out[..n],
-        );
+        fill(&Window { kind, symmetric, align: Align::Start }, &mut out[..n]);
         out
     }
 
@@ -55,12 +44,7 @@ mod tests {
 
     #[test]
     fn symmetric_windows_are_symmetric_and_peak_in_the_middle() {
-        for kind in [
-            WindowKind::Hann,
-            WindowKind::Hamming,
-            WindowKind::Povey,
-            WindowKind::Blackman,
-        ] {
+        for kind in [WindowKind::Hann, WindowKind::Hamming, WindowKind::Povey, WindowKind::Blackman] {
             let w = win(kind, true, 7);
             for i in 0..7 {
                 assert_eq!(w[i].to_bits(), w[6 - i].to_bits(), "{kind:?} {w:?}");

@@ -42,46 +42,12 @@ fn bad_configs_are_refused_with_the_field() {
         (|c| c.mel.as_mut().unwrap().n_mels = 0, "mel.n_mels"),
         (|c| c.mel.as_mut().unwrap().n_mels = 300, "mel.n_mels"),
         (|c| c.log = Log::Log10 { floor: 0.0 }, "log.floor"),
-        (
-            |c| {
-                c.log = Log::Db {
-                    amin: 1e-10,
-                    reference: -1.0,
-                }
-            },
-            "log.reference",
-        ),
-        (
-            |c| {
-                c.log = Log::Ln {
-                    offset: f32::NAN,
-                    floor: 0.0,
-                }
-            },
-            "log.offset/floor",
-        ),
+        (|c| c.log = Log::Db { amin: 1e-10, reference: -1.0 }, "log.reference"),
+        (|c| c.log = Log::Ln { offset: f32::NAN, floor: 0.0 }, "log.offset/floor"),
         (|c| c.normalize = Normalize::Utterance { range: 0.0 }, "normalize.range"),
         (|c| c.affine.mul = 0.0, "affine"),
-        (
-            |c| {
-                c.mfcc = Some(Mfcc {
-                    n_mfcc: 24,
-                    lifter: Lifter::None,
-                    energy_c0: false,
-                })
-            },
-            "mfcc.n_mfcc",
-        ),
-        (
-            |c| {
-                c.mfcc = Some(Mfcc {
-                    n_mfcc: 13,
-                    lifter: Lifter::Kaldi(-2.0),
-                    energy_c0: false,
-                })
-            },
-            "mfcc.lifter",
-        ),
+        (|c| c.mfcc = Some(Mfcc { n_mfcc: 24, lifter: Lifter::None, energy_c0: false }), "mfcc.n_mfcc"),
+        (|c| c.mfcc = Some(Mfcc { n_mfcc: 13, lifter: Lifter::Kaldi(-2.0), energy_c0: false }), "mfcc.lifter"),
         (|c| c.mel = None, "mfcc"),
         (|c| c.log = Log::None, "mfcc needs a log compression"),
     ];
@@ -97,10 +63,7 @@ fn bad_configs_are_refused_with_the_field() {
     c.frames.n_fft = 32;
     c.frames.win_length = 32;
     c.frames.hop_length = 16;
-    assert!(matches!(
-        c.validate(),
-        Err(ConfigError::TooManyMels { n_mels: 23, bins: 17 })
-    ));
+    assert!(matches!(c.validate(), Err(ConfigError::TooManyMels { n_mels: 23, bins: 17 })));
     // Window longer than the FFT when the window is at the start and centring pads more than it covers.
     let mut c = kaldi();
     c.frames.padding = Padding::Constant;
@@ -119,10 +82,7 @@ fn json_errors_name_the_problem() {
     let mut v: serde_json::Value = serde_json::from_str(&kaldi().to_json()).unwrap();
     v["mel"]["fmax"] = 12000.0.into();
     let e = Config::from_json(v.to_string().as_bytes()).unwrap_err();
-    assert!(
-        matches!(e, DecodeError::Invalid(ConfigError::FmaxAboveNyquist { .. })),
-        "{e}"
-    );
+    assert!(matches!(e, DecodeError::Invalid(ConfigError::FmaxAboveNyquist { .. })), "{e}");
     assert!(e.to_string().contains("mel.fmax"));
 }
 

@@ -52,11 +52,7 @@ fn ours(fft: &RealFft, input: &[f32]) -> (Vec<f32>, Vec<f32>) {
 fn error_ratio(planner: &mut FftPlanner<f64>, input: &[f32], re: &[f32], im: &[f32]) -> f64 {
     let mut reference: Vec<Complex<f64>> = input.iter().map(|&x| Complex::new(f64::from(x), 0.0)).collect();
     planner.plan_fft_forward(input.len()).process(&mut reference);
-    let scale = reference
-        .iter()
-        .map(|c| c.norm())
-        .fold(0.0, f64::max)
-        .max(f64::MIN_POSITIVE);
+    let scale = reference.iter().map(|c| c.norm()).fold(0.0, f64::max).max(f64::MIN_POSITIVE);
     let worst = (re.iter().zip(im))
         .zip(&reference)
         .map(|((&r, &i), c)| (Complex::new(f64::from(r), f64::from(i)) - c).norm())
@@ -98,9 +94,7 @@ fn delta_dc_and_exact_bin_sine() {
             (0..n).map(|i| f32::from(i == 0)).collect(),
             (0..n).map(|i| f32::from(i == 3)).collect(),
             vec![0.75; n],
-            (0..n)
-                .map(|i| (2.0 * std::f64::consts::PI * (bin * i) as f64 / n as f64).sin() as f32)
-                .collect(),
+            (0..n).map(|i| (2.0 * std::f64::consts::PI * (bin * i) as f64 / n as f64).sin() as f32).collect(),
         ];
         for (s, input) in signals.iter().enumerate() {
             let (re, im) = ours(&fft, input);
@@ -109,22 +103,13 @@ fn delta_dc_and_exact_bin_sine() {
         }
         // The delta at 0 is flat and DC lands in bin 0 only; both exactly.
         let (re, im) = ours(&fft, &signals[0]);
-        assert!(
-            re.iter().all(|&v| v == 1.0) && im.iter().all(|&v| v == 0.0),
-            "n={n}: delta"
-        );
+        assert!(re.iter().all(|&v| v == 1.0) && im.iter().all(|&v| v == 0.0), "n={n}: delta");
         let (re, im) = ours(&fft, &signals[2]);
-        assert!(
-            (f64::from(re[0]) - 0.75 * n as f64).abs() <= 1e-4 * n as f64,
-            "n={n}: dc"
-        );
+        assert!((f64::from(re[0]) - 0.75 * n as f64).abs() <= 1e-4 * n as f64, "n={n}: dc");
         let leak = re[1..].iter().chain(&im).fold(0.0f32, |a, v| a.max(v.abs()));
         assert!(leak <= 1e-5 * n as f32, "n={n}: dc leaks {leak}");
         let (re, im) = ours(&fft, &signals[3]);
-        assert!(
-            (f64::from(im[bin]) + n as f64 / 2.0).abs() <= 1e-4 * n as f64,
-            "n={n}: sine bin"
-        );
+        assert!((f64::from(im[bin]) + n as f64 / 2.0).abs() <= 1e-4 * n as f64, "n={n}: sine bin");
         assert!(re[bin].abs() <= 1e-4 * n as f32, "n={n}: sine bin re");
     }
 }
@@ -142,16 +127,8 @@ fn eight_lanes_are_eight_scalar_frames() {
         for (lane, frame) in frames.iter().enumerate() {
             let (sr, si) = ours(&fft, frame);
             for k in 0..bins {
-                assert_eq!(
-                    re[k].lane(lane).to_bits(),
-                    sr[k].to_bits(),
-                    "n={n} lane {lane} bin {k} re"
-                );
-                assert_eq!(
-                    im[k].lane(lane).to_bits(),
-                    si[k].to_bits(),
-                    "n={n} lane {lane} bin {k} im"
-                );
+                assert_eq!(re[k].lane(lane).to_bits(), sr[k].to_bits(), "n={n} lane {lane} bin {k} re");
+                assert_eq!(im[k].lane(lane).to_bits(), si[k].to_bits(), "n={n} lane {lane} bin {k} im");
             }
         }
     }
@@ -171,11 +148,7 @@ fn dirty_scratch_changes_nothing() {
             let (mut re, mut im) = (vec![garbage; bins], vec![garbage; bins]);
             fft.forward(&input, &mut re, &mut im, &mut scratch).unwrap();
             let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-            assert_eq!(
-                (bits(&re), bits(&im)),
-                (bits(&clean.0), bits(&clean.1)),
-                "n={n} garbage {garbage}"
-            );
+            assert_eq!((bits(&re), bits(&im)), (bits(&clean.0), bits(&clean.1)), "n={n} garbage {garbage}");
         }
     }
 }
@@ -185,10 +158,7 @@ fn unsupported_lengths() {
     for n in [0, 1, 8, 15, 17, 98, 4097, 8192, 14 * 7, 11 * 16] {
         assert_eq!(FftPlan::try_new(n), Err(FftError::UnsupportedLength(n)));
     }
-    assert_eq!(
-        lengths().len(),
-        lengths().iter().filter(|&&n| FftPlan::try_new(n).is_ok()).count()
-    );
+    assert_eq!(lengths().len(), lengths().iter().filter(|&&n| FftPlan::try_new(n).is_ok()).count());
 }
 
 #[test]
@@ -197,20 +167,8 @@ fn wrong_buffer_lengths() {
         let plan = FftPlan::try_new(n).unwrap();
         let (t, b, s) = (plan.table_len(), plan.bins(), plan.scratch_len());
         let mut table = vec![0.0; t];
-        assert_eq!(
-            plan.fill_table(&mut table[1..]),
-            Err(FftError::TableLen {
-                expected: t,
-                got: t - 1
-            })
-        );
-        assert_eq!(
-            plan.fill_table(&mut vec![0.0; t + 1]),
-            Err(FftError::TableLen {
-                expected: t,
-                got: t + 1
-            })
-        );
+        assert_eq!(plan.fill_table(&mut table[1..]), Err(FftError::TableLen { expected: t, got: t - 1 }));
+        assert_eq!(plan.fill_table(&mut vec![0.0; t + 1]), Err(FftError::TableLen { expected: t, got: t + 1 }));
         plan.fill_table(&mut table).unwrap();
 
         let run = |table: &[f32], input: usize, re: usize, im: usize, scratch: usize| {
@@ -218,51 +176,12 @@ fn wrong_buffer_lengths() {
             plan.forward(table, &vec![0.0; input], &mut re, &mut im, &mut scratch)
         };
         assert_eq!(run(&table, n, b, b, s), Ok(()));
-        assert_eq!(
-            run(&table[1..], n, b, b, s),
-            Err(FftError::TableLen {
-                expected: t,
-                got: t - 1
-            })
-        );
-        assert_eq!(
-            run(&table, n - 1, b, b, s),
-            Err(FftError::InputLen {
-                expected: n,
-                got: n - 1
-            })
-        );
-        assert_eq!(
-            run(&table, n + 1, b, b, s),
-            Err(FftError::InputLen {
-                expected: n,
-                got: n + 1
-            })
-        );
-        assert_eq!(
-            run(&table, n, b + 1, b, s),
-            Err(FftError::OutputLen {
-                expected: b,
-                got: b + 1
-            })
-        );
-        assert_eq!(
-            run(&table, n, b, b - 1, s),
-            Err(FftError::OutputLen {
-                expected: b,
-                got: b - 1
-            })
-        );
-        assert_eq!(
-            run(&table, n, b, b, s - 1),
-            Err(FftError::ScratchLen {
-                expected: s,
-                got: s - 1
-            })
-        );
-        assert_eq!(
-            run(&table, n, b, b, 0),
-            Err(FftError::ScratchLen { expected: s, got: 0 })
-        );
+        assert_eq!(run(&table[1..], n, b, b, s), Err(FftError::TableLen { expected: t, got: t - 1 }));
+        assert_eq!(run(&table, n - 1, b, b, s), Err(FftError::InputLen { expected: n, got: n - 1 }));
+        assert_eq!(run(&table, n + 1, b, b, s), Err(FftError::InputLen { expected: n, got: n + 1 }));
+        assert_eq!(run(&table, n, b + 1, b, s), Err(FftError::OutputLen { expected: b, got: b + 1 }));
+        assert_eq!(run(&table, n, b, b - 1, s), Err(FftError::OutputLen { expected: b, got: b - 1 }));
+        assert_eq!(run(&table, n, b, b, s - 1), Err(FftError::ScratchLen { expected: s, got: s - 1 }));
+        assert_eq!(run(&table, n, b, b, 0), Err(FftError::ScratchLen { expected: s, got: 0 }));
     }
 }

@@ -28,9 +28,7 @@ fn ours(config: &Config, signal: &str) -> (usize, usize, Vec<f32>) {
 fn masked_error(got: &[f32], want: &[f32], rows: usize, frames: usize, range: f32) -> f32 {
     let mut worst = 0.0f32;
     for t in 0..frames {
-        let top = (0..rows)
-            .map(|k| want[k * frames + t])
-            .fold(f32::NEG_INFINITY, f32::max);
+        let top = (0..rows).map(|k| want[k * frames + t]).fold(f32::NEG_INFINITY, f32::max);
         for k in 0..rows {
             let (g, w) = (got[k * frames + t], want[k * frames + t]);
             if w >= top - range {
@@ -41,15 +39,20 @@ fn masked_error(got: &[f32], want: &[f32], rows: usize, frames: usize, range: f3
     worst
 }
 
+/// The golden files `{prefix}_{signal}` that exist, with their signal's name.
+fn goldens(prefix: &str) -> impl Iterator<Item = (String, String)> + '_ {
+    ["speech16", "music16", "speech22", "music22"].into_iter().filter_map(move |signal| {
+        let name = format!("{prefix}_{signal}");
+        let path = format!("{}/tests/golden/{name}.npy", env!("CARGO_MANIFEST_DIR"));
+        std::path::Path::new(&path).exists().then(|| (name, format!("sig_{signal}")))
+    })
+}
+
 fn check_log(preset_name: &str, golden_prefix: &str, range: f32, tol: f32) {
     let config = preset(preset_name).unwrap();
-    for signal in ["speech16", "music16", "speech22", "music22"] {
-        let name = format!("{golden_prefix}_{signal}");
-        if !std::path::Path::new(&format!("{}/tests/golden/{name}.npy", env!("CARGO_MANIFEST_DIR"))).exists() {
-            continue;
-        }
+    for (name, signal) in goldens(golden_prefix) {
         let (shape, want) = golden(&name);
-        let (rows, frames, got) = ours(&config, &format!("sig_{signal}"));
+        let (rows, frames, got) = ours(&config, &signal);
         assert_eq!([rows, frames], [shape[0], shape[1]], "{name}: shape");
         let err = masked_error(&got, &want, rows, frames, range);
         println!("{preset_name} on {signal}: max |error| {err:.3e} (tolerance {tol:.0e})");
@@ -70,13 +73,9 @@ fn lifter_gain(lifter: Lifter, k: usize) -> f32 {
 
 fn check_mfcc(preset_name: &str, golden_prefix: &str, config: Config) {
     let lifter = config.mfcc.unwrap().lifter;
-    for signal in ["speech16", "music16", "speech22", "music22"] {
-        let name = format!("{golden_prefix}_{signal}");
-        if !std::path::Path::new(&format!("{}/tests/golden/{name}.npy", env!("CARGO_MANIFEST_DIR"))).exists() {
-            continue;
-        }
+    for (name, signal) in goldens(golden_prefix) {
         let (shape, want) = golden(&name);
-        let (rows, frames, got) = ours(&config, &format!("sig_{signal}"));
+        let (rows, frames, got) = ours(&config, &signal);
         assert_eq!([rows, frames], [shape[0], shape[1]], "{name}: shape");
         // A DCT mixes every band, so each coefficient's error follows the frame's magnitude, not its own; a lifter
         // then multiplies value and error alike.
@@ -131,11 +130,8 @@ fn yamnet_and_vggish_match_mel_features() {
 }
 
 fn check_matrix(mel: &Mel, sr: u32, n_fft: usize, golden_name: &str, tol: f32) {
-    let (shape, want) = if golden_name.ends_with(".sparse") {
-        golden_sparse_dense(golden_name)
-    } else {
-        golden(golden_name)
-    };
+    let (shape, want) =
+        if golden_name.ends_with(".sparse") { golden_sparse_dense(golden_name) } else { golden(golden_name) };
     let got = stapes_core::mel::matrix(mel, sr, n_fft);
     assert_eq!(shape, [mel.n_mels as usize, n_fft / 2 + 1], "{golden_name}: shape");
     let err = got.iter().zip(&want).map(|(g, w)| (g - w).abs()).fold(0.0, f32::max);
@@ -148,13 +144,7 @@ fn mel_filter_matrices_match_the_references() {
     let mel_of = |name: &str| preset(name).unwrap().mel.unwrap();
     check_matrix(&mel_of("whisper-80"), 16000, 400, "whisper_melfb80", 1e-6);
     check_matrix(&mel_of("whisper-128"), 16000, 400, "whisper_melfb128.sparse", 1e-6);
-    check_matrix(
-        &mel_of("librosa-mel"),
-        22050,
-        2048,
-        "librosa_melfb_slaney_22050_2048_128.sparse",
-        1e-6,
-    );
+    check_matrix(&mel_of("librosa-mel"), 22050, 2048, "librosa_melfb_slaney_22050_2048_128.sparse", 1e-6);
     check_matrix(&mel_of("vggish"), 16000, 512, "vggish_melfb_64", 1e-6);
     // kaldi-native-fbank builds its table in float32 (`1127.0f * logf(...)`): one ulp of a mel value (~2.4e-4)
     // over a band ~100 mel wide moves a weight by ~2.4e-6. Ours is the exact math rounded once (checked below
@@ -162,11 +152,7 @@ fn mel_filter_matrices_match_the_references() {
     check_matrix(&mel_of("kaldi-fbank"), 16000, 512, "kaldi_melfb_23", 4e-6);
     let exact = kaldi_mel_banks_f64(23, 512, 16000.0, 20.0, 8000.0);
     let ours = stapes_core::mel::matrix(&mel_of("kaldi-fbank"), 16000, 512);
-    let err = ours
-        .iter()
-        .zip(&exact)
-        .map(|(&a, &b)| (a as f64 - b).abs())
-        .fold(0.0, f64::max);
+    let err = ours.iter().zip(&exact).map(|(&a, &b)| (a as f64 - b).abs()).fold(0.0, f64::max);
     println!("kaldi mel banks vs Kaldi's loop in f64: max |error| {err:.2e}");
     assert!(err <= 1e-7);
     let htk = Mel {
@@ -190,11 +176,7 @@ fn kaldi_mel_banks_f64(n: usize, n_fft: usize, sr: f64, low: f64, high: f64) -> 
     let bins = n_fft / 2 + 1;
     let mut out = vec![0.0; n * bins];
     for b in 0..n {
-        let (l, c, r) = (
-            lo + b as f64 * delta,
-            lo + (b + 1) as f64 * delta,
-            lo + (b + 2) as f64 * delta,
-        );
+        let (l, c, r) = (lo + b as f64 * delta, lo + (b + 1) as f64 * delta, lo + (b + 2) as f64 * delta);
         for i in 0..n_fft / 2 {
             let m = mel(sr / n_fft as f64 * i as f64);
             if m > l && m < r {
@@ -229,15 +211,7 @@ fn linear_spectrum_matches_librosa_stft() {
 #[test]
 fn scalars_match_librosa() {
     let mut config = preset("librosa-mel").unwrap();
-    config.scalars = Scalars {
-        rms: true,
-        zcr: true,
-        centroid: true,
-        bandwidth: true,
-        rolloff: true,
-        flatness: true,
-        flux: false,
-    };
+    config.scalars = Scalars { flux: false, ..Scalars::ALL };
     // librosa's zero-crossing rate pads with edge values, the others with zeros.
     let mut edge = config.clone();
     edge.frames.padding = Padding::Edge;

@@ -6,23 +6,11 @@ use proptest::prelude::*;
 use stapes_core::config::{Normalize, Padding, Scalars};
 use stapes_core::{Config, Error, Pipeline, extract, preset};
 
-fn all_scalars() -> Scalars {
-    Scalars {
-        rms: true,
-        zcr: true,
-        centroid: true,
-        bandwidth: true,
-        rolloff: true,
-        flatness: true,
-        flux: true,
-    }
-}
-
 /// Every preset in its streamable form (utterance normalisation off), scalars on.
 fn streamable(name: &str) -> Config {
     let mut c = preset(name).unwrap();
     c.normalize = Normalize::None;
-    c.scalars = all_scalars();
+    c.scalars = Scalars::ALL;
     c
 }
 
@@ -62,18 +50,10 @@ fn stream(config: &Config, x: &[f32], chunks: &[usize]) -> (Vec<f32>, Vec<f32>, 
 fn assert_stream_equals_offline(config: &Config, x: &[f32], chunks: &[usize]) {
     let offline = extract(config, x).unwrap();
     let (feats, scalars, index) = stream(config, x, chunks);
-    assert_eq!(
-        index,
-        (0..offline.n_frames as u64).collect::<Vec<_>>(),
-        "frame numbers, chunks {chunks:?}"
-    );
+    assert_eq!(index, (0..offline.n_frames as u64).collect::<Vec<_>>(), "frame numbers, chunks {chunks:?}");
     let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
     assert_eq!(bits(&feats), bits(&offline.data), "features differ, chunks {chunks:?}");
-    assert_eq!(
-        bits(&scalars),
-        bits(&offline.scalars),
-        "scalars differ, chunks {chunks:?}"
-    );
+    assert_eq!(bits(&scalars), bits(&offline.scalars), "scalars differ, chunks {chunks:?}");
 }
 
 proptest! {
@@ -133,11 +113,7 @@ fn whisper_frame_count_and_reflect_of_short_signals_follow_numpy() {
     let config = preset("whisper-80").unwrap();
     // N samples → N/160 frames (1 + N/160, minus the dropped last).
     for n in [1usize, 159, 160, 161, 16000] {
-        assert_eq!(
-            extract(&config, &test_signal(n, 2)).unwrap().n_frames,
-            n / 160,
-            "n = {n}"
-        );
+        assert_eq!(extract(&config, &test_signal(n, 2)).unwrap().n_frames, n / 160, "n = {n}");
     }
     assert_eq!(extract(&config, &[]).unwrap().n_frames, 0);
 }
@@ -151,10 +127,7 @@ fn bad_input_is_refused_and_changes_nothing() {
     p.push(&x[..1000], &mut |f| got.extend_from_slice(f.features)).unwrap();
     let mut bad = x[1000..1100].to_vec();
     bad[17] = f32::NAN;
-    assert_eq!(
-        p.push(&bad, &mut |_| panic!("no frame from a refused chunk")),
-        Err(Error::NonFinite { index: 17 })
-    );
+    assert_eq!(p.push(&bad, &mut |_| panic!("no frame from a refused chunk")), Err(Error::NonFinite { index: 17 }));
     bad[17] = f32::INFINITY;
     assert!(p.push(&bad, &mut |_| {}).is_err());
     p.push(&x[1000..], &mut |f| got.extend_from_slice(f.features)).unwrap();
@@ -169,23 +142,14 @@ fn bad_input_is_refused_and_changes_nothing() {
 #[test]
 fn utterance_presets_refuse_to_stream_and_small_storage_is_refused() {
     for name in ["whisper-80", "librosa-mel", "librosa-mfcc"] {
-        assert_eq!(
-            Pipeline::new_owned(&preset(name).unwrap()).err(),
-            Some(Error::NotStreamable)
-        );
+        assert_eq!(Pipeline::new_owned(&preset(name).unwrap()).err(), Some(Error::NotStreamable));
     }
     let config = preset("yamnet").unwrap();
     let need = Pipeline::<Vec<f32>>::storage_len(&config).unwrap();
     assert_eq!(
         Pipeline::new(&config, vec![0.0; need - 1]).err(),
-        Some(Error::Storage {
-            expected: need,
-            got: need - 1
-        })
+        Some(Error::Storage { expected: need, got: need - 1 })
     );
     let mut small = [0.0f32; 16];
-    assert!(matches!(
-        Pipeline::new(&config, &mut small[..]),
-        Err(Error::Storage { .. })
-    ));
+    assert!(matches!(Pipeline::new(&config, &mut small[..]), Err(Error::Storage { .. })));
 }

@@ -32,9 +32,7 @@ pub(crate) fn measure(steps: &mut Steps) -> Result {
         let symbols = cmd::read(command("arm-none-eabi-nm").args(["-S", "-C"]).arg(&elf))?;
         let start = symbol(&symbols, "stapes_bench_start")?.0;
         let stop = symbol(&symbols, "stapes_bench_stop")?.0;
-        let code = symbol(&symbols, "stapes_conformance::yamnet_frame")
-            .ok()
-            .map(|(_, size)| size);
+        let code = symbol(&symbols, "stapes_conformance::yamnet_frame").ok().map(|(_, size)| size);
 
         let arg = format!("{},start={start:#x},stop={stop:#x}", plugin.display());
         let out = m33::qemu(&elf, &["-plugin".to_owned(), arg])?;
@@ -49,35 +47,18 @@ pub(crate) fn measure(steps: &mut Steps) -> Result {
         };
         let reported = |key: &str| {
             let prefix = format!("# {key}: ");
-            out.stdout
-                .lines()
-                .find_map(|l| l.strip_prefix(&prefix))
-                .unwrap_or("(not reported)")
-                .to_owned()
+            out.stdout.lines().find_map(|l| l.strip_prefix(&prefix)).unwrap_or("(not reported)").to_owned()
         };
         let bins = ["m33-bench", "m33-conformance"];
-        let sizes = bins
-            .iter()
-            .map(|bin| sizes(&dir.join(bin)))
-            .collect::<Result<Vec<_>>>()?;
+        let sizes = bins.iter().map(|bin| sizes(&dir.join(bin))).collect::<Result<Vec<_>>>()?;
 
-        println!(
-            "\nCortex-M33 ({}, profile `{}`, QEMU mps2-an505)",
-            m33::TARGET,
-            m33::PROFILE
-        );
-        println!(
-            "  yamnet_frame: {} instructions per call (one 160-sample hop)",
-            counted - empty
-        );
+        println!("\nCortex-M33 ({}, profile `{}`, QEMU mps2-an505)", m33::TARGET, m33::PROFILE);
+        println!("  yamnet_frame: {} instructions per call (one 160-sample hop)", counted - empty);
         println!(
             "    (first call {}; {empty} instructions of marker overhead subtracted)",
             first.saturating_sub(empty)
         );
-        println!(
-            "  of which the bare 512-point real FFT: {} instructions (microfft's rfft_512: 21,533)",
-            fft - empty
-        );
+        println!("  of which the bare 512-point real FFT: {} instructions (microfft's rfft_512: 21,533)", fft - empty);
         if let Some(code) = code {
             println!("  yamnet_frame code: {code} bytes (its own symbol, callees not included)");
         }
@@ -102,12 +83,7 @@ fn build_plugin() -> Result<PathBuf> {
         return Ok(plugin);
     }
     fs::create_dir_all(&dir)?;
-    cmd::run(
-        command("gcc")
-            .args(["-O2", "-Wall", "-shared", "-fPIC", "-o"])
-            .arg(&plugin)
-            .arg(&source),
-    )?;
+    cmd::run(command("gcc").args(["-O2", "-Wall", "-shared", "-fPIC", "-o"]).arg(&plugin).arg(&source))?;
     Ok(plugin)
 }
 
@@ -118,12 +94,7 @@ fn symbol(nm: &str, name: &str) -> Result<(u64, u64)> {
             let mut words = line.splitn(4, ' ');
             let (address, size, _kind, symbol) = (words.next()?, words.next()?, words.next()?, words.next()?);
             let matches = symbol == name || symbol.strip_prefix(name).is_some_and(|rest| rest.starts_with("::h"));
-            matches.then(|| {
-                Some((
-                    u64::from_str_radix(address, 16).ok()?,
-                    u64::from_str_radix(size, 16).ok()?,
-                ))
-            })?
+            matches.then(|| Some((u64::from_str_radix(address, 16).ok()?, u64::from_str_radix(size, 16).ok()?)))?
         })
         .ok_or_else(|| format!("symbol `{name}` not found by arm-none-eabi-nm").into())
 }
@@ -131,14 +102,8 @@ fn symbol(nm: &str, name: &str) -> Result<(u64, u64)> {
 /// `.text`, `.data` and `.bss` of an ELF (Berkeley format of arm-none-eabi-size).
 fn sizes(elf: &Path) -> Result<(u64, u64, u64)> {
     let out = cmd::read(command("arm-none-eabi-size").arg(elf))?;
-    let numbers: Vec<u64> = out
-        .lines()
-        .nth(1)
-        .unwrap_or("")
-        .split_whitespace()
-        .take(3)
-        .filter_map(|w| w.parse().ok())
-        .collect();
+    let numbers: Vec<u64> =
+        out.lines().nth(1).unwrap_or("").split_whitespace().take(3).filter_map(|w| w.parse().ok()).collect();
     match numbers[..] {
         [text, data, bss] => Ok((text, data, bss)),
         _ => Err(format!("unexpected arm-none-eabi-size output: {out:?}").into()),

@@ -10,11 +10,7 @@ use crate::Result;
 
 /// Returns the root directory of the stapes workspace.
 pub(crate) fn project_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .nth(1)
-        .expect("xtask/ sits in the workspace root")
-        .to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().nth(1).expect("xtask/ sits in the workspace root").to_path_buf()
 }
 
 /// Cargo's target directory: `CARGO_TARGET_DIR` (relative to the root) or `<root>/target`.
@@ -47,11 +43,7 @@ pub(crate) fn display(cmd: &Command) -> String {
     }
     let program = cmd.get_program();
     let cargo = env::var_os("CARGO");
-    words.push(if cargo.as_deref() == Some(program) {
-        "cargo".to_owned()
-    } else {
-        quote(&relative(program))
-    });
+    words.push(if cargo.as_deref() == Some(program) { "cargo".to_owned() } else { quote(&relative(program)) });
     words.extend(cmd.get_args().map(|a| quote(&relative(a))));
     words.join(" ")
 }
@@ -66,11 +58,7 @@ fn relative(path: &OsStr) -> String {
 }
 
 fn quote(word: &str) -> String {
-    if !word.is_empty()
-        && word
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c))
-    {
+    if !word.is_empty() && word.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c)) {
         word.to_owned()
     } else {
         format!("'{}'", word.replace('\'', r"'\''"))
@@ -92,10 +80,7 @@ pub(crate) fn run(cmd: &mut Command) -> Result {
 pub(crate) fn read(cmd: &mut Command) -> Result<String> {
     let shown = display(cmd);
     println!("$ {shown}");
-    let out = cmd
-        .stderr(Stdio::inherit())
-        .output()
-        .map_err(|e| format!("could not start `{shown}`: {e}"))?;
+    let out = cmd.stderr(Stdio::inherit()).output().map_err(|e| format!("could not start `{shown}`: {e}"))?;
     if !out.status.success() {
         return Err(format!("`{shown}` failed ({})", out.status).into());
     }
@@ -104,11 +89,7 @@ pub(crate) fn read(cmd: &mut Command) -> Result<String> {
 
 /// Runs `cmd` silently; whether it started and exited with success (for "already installed?" checks).
 pub(crate) fn succeeds(cmd: &mut Command) -> bool {
-    cmd.stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
+    cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success())
 }
 
 /// Whether an executable `name` is on PATH.

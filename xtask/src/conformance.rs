@@ -59,15 +59,7 @@ fn host() -> Result<String> {
     let _ = fs::remove_file(&file);
     cmd::run(
         cargo()
-            .args([
-                "test",
-                "-p",
-                "stapes-conformance",
-                "--test",
-                "host",
-                "--",
-                "--nocapture",
-            ])
+            .args(["test", "-p", "stapes-conformance", "--test", "host", "--", "--nocapture"])
             .env("STAPES_CONFORMANCE_OUT", &file),
     )?;
     fs::read_to_string(&file).map_err(|e| format!("the host test wrote no {}: {e}", file.display()).into())
@@ -79,21 +71,11 @@ fn host() -> Result<String> {
 fn wasm(simd128: bool) -> Result<String> {
     require_tools(&["node"])?;
     let mut build = cargo();
-    build.args([
-        "build",
-        "--release",
-        "-p",
-        "stapes-conformance-wasm",
-        "--target",
-        WASM_TARGET,
-    ]);
+    build.args(["build", "--release", "-p", "stapes-conformance-wasm", "--target", WASM_TARGET]);
     let dir = if simd128 {
         let dir = cmd::target_dir().join("simd128");
         build.arg("--target-dir").arg(&dir);
-        build.args([
-            "--config",
-            &format!(r#"target.{WASM_TARGET}.rustflags=["-Ctarget-feature=+simd128"]"#),
-        ]);
+        build.args(["--config", &format!(r#"target.{WASM_TARGET}.rustflags=["-Ctarget-feature=+simd128"]"#)]);
         dir
     } else {
         cmd::target_dir()
@@ -133,14 +115,8 @@ fn mcu() -> Result<String> {
 /// Parses `name=hash` lines (hash in hex); blank and `#` lines are comments.
 fn parse(text: &str) -> Result<Hashes> {
     let mut hashes: Hashes = Vec::new();
-    for line in text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-    {
-        let (name, hash) = line
-            .split_once('=')
-            .ok_or_else(|| format!("not a `name=hash` line: {line:?}"))?;
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
+        let (name, hash) = line.split_once('=').ok_or_else(|| format!("not a `name=hash` line: {line:?}"))?;
         let hash = u64::from_str_radix(hash, 16).map_err(|_| format!("not a hex hash: {line:?}"))?;
         if hashes.iter().any(|(n, _)| n == name) {
             return Err(format!("preset {name:?} reported twice").into());
@@ -154,10 +130,7 @@ fn parse(text: &str) -> Result<Hashes> {
 }
 
 fn render(hashes: &Hashes) -> String {
-    hashes
-        .iter()
-        .map(|(name, hash)| format!("{name}={hash:016x}\n"))
-        .collect()
+    hashes.iter().map(|(name, hash)| format!("{name}={hash:016x}\n")).collect()
 }
 
 /// Prints the preset × target table; fails on any missing or differing hash.
@@ -179,10 +152,8 @@ fn compare(results: &[(Target, Hashes)]) -> Result<Outcome> {
     let mut bad = Vec::new();
     for name in &names {
         table += &format!("{name:<width$}");
-        let cells: Vec<Option<u64>> = results
-            .iter()
-            .map(|(_, hashes)| hashes.iter().find(|(n, _)| n == name).map(|&(_, h)| h))
-            .collect();
+        let cells: Vec<Option<u64>> =
+            results.iter().map(|(_, hashes)| hashes.iter().find(|(n, _)| n == name).map(|&(_, h)| h)).collect();
         for cell in &cells {
             table += &match cell {
                 Some(hash) => format!("  {hash:016x}"),
@@ -202,12 +173,6 @@ fn compare(results: &[(Target, Hashes)]) -> Result<Outcome> {
         println!("{} presets agree on {} targets", names.len(), results.len());
         Ok(Outcome::Done)
     } else {
-        Err(format!(
-            "{} of {} presets differ or are missing: {}",
-            bad.len(),
-            names.len(),
-            bad.join(", ")
-        )
-        .into())
+        Err(format!("{} of {} presets differ or are missing: {}", bad.len(), names.len(), bad.join(", ")).into())
     }
 }

@@ -48,15 +48,8 @@ pub(crate) enum Step {
 }
 
 impl Step {
-    pub(crate) const ALL: [Step; 7] = [
-        Step::Install,
-        Step::Host,
-        Step::Conformance,
-        Step::M33Bench,
-        Step::Golden,
-        Step::Fmt,
-        Step::Clippy,
-    ];
+    pub(crate) const ALL: [Step; 7] =
+        [Step::Install, Step::Host, Step::Conformance, Step::M33Bench, Step::Golden, Step::Fmt, Step::Clippy];
 
     pub(crate) fn name(self) -> &'static str {
         match self {
@@ -129,17 +122,11 @@ pub(crate) fn parse(args: &[String]) -> Result<Task> {
                 }
             }
             let wanted = only.unwrap_or_else(|| Step::ALL.to_vec());
-            let steps = Step::ALL
-                .into_iter()
-                .filter(|s| wanted.contains(s) && !skip.contains(s))
-                .collect();
+            let steps = Step::ALL.into_iter().filter(|s| wanted.contains(s) && !skip.contains(s)).collect();
             Task::Test(TestFlags { steps })
         }
         "conformance" => {
-            let mut flags = ConformanceFlags {
-                install: true,
-                targets: Target::ALL.to_vec(),
-            };
+            let mut flags = ConformanceFlags { install: true, targets: Target::ALL.to_vec() };
             while let Some(flag) = rest.next_flag() {
                 match flag.as_str() {
                     "--no-install" => flags.install = false,
@@ -198,9 +185,7 @@ impl Args {
                 _ => items.push(arg.clone()),
             }
         }
-        Args {
-            items: items.into_iter(),
-        }
+        Args { items: items.into_iter() }
     }
 
     fn next_flag(&mut self) -> Option<String> {
@@ -210,10 +195,7 @@ impl Args {
     /// The comma-separated value of `flag`, each item one of `choices` by `name`.
     fn list<T: Copy>(&mut self, flag: &str, choices: &[T], name: impl Fn(T) -> &'static str) -> Result<Vec<T>> {
         let names: Vec<&str> = choices.iter().map(|&c| name(c)).collect();
-        let value = self
-            .items
-            .next()
-            .ok_or_else(|| format!("`{flag}` needs a value: {}", names.join(", ")))?;
+        let value = self.items.next().ok_or_else(|| format!("`{flag}` needs a value: {}", names.join(", ")))?;
         value
             .split(',')
             .map(|item| {

@@ -24,22 +24,13 @@ struct SystemDep {
 }
 
 const SYSTEM_DEPS: [SystemDep; 5] = [
-    SystemDep {
-        package: "qemu-system-arm",
-        present: || on_path("qemu-system-arm"),
-    },
+    SystemDep { package: "qemu-system-arm", present: || on_path("qemu-system-arm") },
     SystemDep {
         package: "binutils-arm-none-eabi",
         present: || on_path("arm-none-eabi-nm") && on_path("arm-none-eabi-size"),
     },
-    SystemDep {
-        package: "gcc",
-        present: || on_path("gcc"),
-    },
-    SystemDep {
-        package: "nodejs",
-        present: || on_path("node"),
-    },
+    SystemDep { package: "gcc", present: || on_path("gcc") },
+    SystemDep { package: "nodejs", present: || on_path("node") },
     // Debian's python3 lacks `venv`/`ensurepip` until python3-venv is installed.
     SystemDep {
         package: "python3-venv",
@@ -71,11 +62,7 @@ pub(crate) fn rust_targets(steps: &mut Steps) -> Result {
             return Ok(Outcome::Skipped(format!("installed: {}", RUST_TARGETS.join(", "))));
         }
         if !on_path("rustup") {
-            return Err(format!(
-                "Rust targets {} are missing and rustup is not on PATH",
-                missing.join(", ")
-            )
-            .into());
+            return Err(format!("Rust targets {} are missing and rustup is not on PATH", missing.join(", ")).into());
         }
         cmd::run(command("rustup").args(["target", "add"]).args(&missing))?;
         Ok(Outcome::Done)
@@ -88,21 +75,14 @@ fn rust_target_installed(target: &str) -> bool {
         return false;
     };
     let sysroot = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
-    fs::read_dir(sysroot.join("lib/rustlib").join(target).join("lib")).is_ok_and(|entries| {
-        entries
-            .flatten()
-            .any(|e| e.file_name().to_string_lossy().starts_with("libcore-"))
-    })
+    fs::read_dir(sysroot.join("lib/rustlib").join(target).join("lib"))
+        .is_ok_and(|entries| entries.flatten().any(|e| e.file_name().to_string_lossy().starts_with("libcore-")))
 }
 
 /// `apt-get update` (once) and `apt-get install` of the Debian packages whose tools are missing.
 pub(crate) fn system_packages(steps: &mut Steps) -> Result {
     steps.run("install: apt packages", || {
-        let missing: Vec<&str> = SYSTEM_DEPS
-            .iter()
-            .filter(|d| !(d.present)())
-            .map(|d| d.package)
-            .collect();
+        let missing: Vec<&str> = SYSTEM_DEPS.iter().filter(|d| !(d.present)()).map(|d| d.package).collect();
         if missing.is_empty() {
             let all: Vec<&str> = SYSTEM_DEPS.iter().map(|d| d.package).collect();
             return Ok(Outcome::Skipped(format!("present: {}", all.join(", "))));
@@ -113,22 +93,14 @@ pub(crate) fn system_packages(steps: &mut Steps) -> Result {
         // Wait for another apt run instead of failing on its lock.
         let lock_wait = ["-o", "DPkg::Lock::Timeout=600"];
         cmd::run(apt().arg("update").args(lock_wait))?;
-        cmd::run(
-            apt()
-                .args(["install", "-y", "--no-install-recommends"])
-                .args(lock_wait)
-                .args(&missing),
-        )?;
+        cmd::run(apt().args(["install", "-y", "--no-install-recommends"]).args(lock_wait).args(&missing))?;
         Ok(Outcome::Done)
     })
 }
 
 /// `apt-get`, through sudo unless we are root.
 fn apt() -> Command {
-    let root = command("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| o.stdout.trim_ascii() == b"0");
+    let root = command("id").arg("-u").output().is_ok_and(|o| o.stdout.trim_ascii() == b"0");
     let mut apt = if root {
         command("apt-get")
     } else {
@@ -202,11 +174,7 @@ for req in sys.argv[1:]:
 fn requirements(base: &[&str], file: &str) -> Result<Vec<String>> {
     let mut reqs: Vec<String> = Vec::new();
     if let Ok(text) = fs::read_to_string(cmd::project_root().join(file)) {
-        for line in text
-            .lines()
-            .map(|l| l.split('#').next().unwrap_or("").trim())
-            .filter(|l| !l.is_empty())
-        {
+        for line in text.lines().map(|l| l.split('#').next().unwrap_or("").trim()).filter(|l| !l.is_empty()) {
             if line.starts_with('-') {
                 return Err(format!("{file}: options such as `{line}` are not supported by xtask").into());
             }
@@ -214,9 +182,7 @@ fn requirements(base: &[&str], file: &str) -> Result<Vec<String>> {
         }
     }
     let name = |req: &str| {
-        let end = req
-            .find(|c: char| !(c.is_ascii_alphanumeric() || "-_.".contains(c)))
-            .unwrap_or(req.len());
+        let end = req.find(|c: char| !(c.is_ascii_alphanumeric() || "-_.".contains(c))).unwrap_or(req.len());
         req[..end].to_ascii_lowercase().replace('_', "-")
     };
     for &package in base {

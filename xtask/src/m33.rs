@@ -54,10 +54,9 @@ pub(crate) fn qemu(elf: &Path, extra: &[String]) -> Result<Output> {
 
 fn timeout() -> Result<Duration> {
     match env::var("STAPES_QEMU_TIMEOUT") {
-        Ok(secs) => Ok(Duration::from_secs(
-            secs.parse()
-                .map_err(|_| format!("STAPES_QEMU_TIMEOUT={secs}: not seconds"))?,
-        )),
+        Ok(secs) => {
+            Ok(Duration::from_secs(secs.parse().map_err(|_| format!("STAPES_QEMU_TIMEOUT={secs}: not seconds"))?))
+        }
         Err(_) => Ok(DEFAULT_TIMEOUT),
     }
 }
@@ -100,10 +99,7 @@ fn run_with_timeout(cmd: &mut Command, timeout: Duration) -> Result<Output> {
         }
         thread::sleep(Duration::from_millis(20));
     };
-    let out = Output {
-        stdout: stdout.join().unwrap_or_default(),
-        stderr: stderr.join().unwrap_or_default(),
-    };
+    let out = Output { stdout: stdout.join().unwrap_or_default(), stderr: stderr.join().unwrap_or_default() };
     if !out.stderr.is_empty() {
         for line in out.stderr.lines() {
             println!("  ! {line}");

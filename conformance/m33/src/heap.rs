@@ -20,11 +20,7 @@ struct Counted {
 }
 
 #[global_allocator]
-static HEAP: Counted = Counted {
-    heap: LlffHeap::empty(),
-    used: AtomicUsize::new(0),
-    peak: AtomicUsize::new(0),
-};
+static HEAP: Counted = Counted { heap: LlffHeap::empty(), used: AtomicUsize::new(0), peak: AtomicUsize::new(0) };
 
 // SAFETY: forwards to LlffHeap, a GlobalAlloc; only adds counters.
 unsafe impl GlobalAlloc for Counted {

@@ -7,11 +7,7 @@ use cortex_m_semihosting::{debug, hprintln};
 
 /// Ends the QEMU run (semihosting exit): status 0 when `success`, 1 otherwise.
 pub fn exit(success: bool) -> ! {
-    debug::exit(if success {
-        debug::EXIT_SUCCESS
-    } else {
-        debug::EXIT_FAILURE
-    });
+    debug::exit(if success { debug::EXIT_SUCCESS } else { debug::EXIT_FAILURE });
     // Only reached without a semihosting host (real hardware): park.
     loop {
         core::hint::spin_loop();
@@ -40,10 +36,7 @@ extern "C" fn hard_fault_report() -> ! {
     // SAFETY: an always-readable System Control Block register.
     let cfsr = unsafe { CFSR.read_volatile() };
     if cfsr & (1 << 20) != 0 {
-        hprintln!(
-            "HARDFAULT: stack overflow (CFSR={:#010x}): the 1 MiB stack of memory.x is exhausted",
-            cfsr
-        );
+        hprintln!("HARDFAULT: stack overflow (CFSR={:#010x}): the 1 MiB stack of memory.x is exhausted", cfsr);
     } else {
         hprintln!("HARDFAULT: CFSR={:#010x}", cfsr);
     }

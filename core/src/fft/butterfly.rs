@@ -33,10 +33,7 @@ impl<T: Lane> Add for Cx<T> {
     type Output = Self;
     #[inline(always)]
     fn add(self, o: Self) -> Self {
-        Cx {
-            re: self.re + o.re,
-            im: self.im + o.im,
-        }
+        Cx { re: self.re + o.re, im: self.im + o.im }
     }
 }
 
@@ -44,10 +41,7 @@ impl<T: Lane> Sub for Cx<T> {
     type Output = Self;
     #[inline(always)]
     fn sub(self, o: Self) -> Self {
-        Cx {
-            re: self.re - o.re,
-            im: self.im - o.im,
-        }
+        Cx { re: self.re - o.re, im: self.im - o.im }
     }
 }
 
@@ -56,29 +50,20 @@ impl<T: Lane> Cx<T> {
     #[inline(always)]
     pub(crate) fn twiddle(self, w: [f32; 2]) -> Self {
         let (wr, wi) = (T::splat(w[0]), T::splat(w[1]));
-        Cx {
-            re: self.re * wr - self.im * wi,
-            im: self.re * wi + self.im * wr,
-        }
+        Cx { re: self.re * wr - self.im * wi, im: self.re * wi + self.im * wr }
     }
 
     /// Multiplies by `-i`: a swap and a sign flip, exact.
     #[inline(always)]
     fn mul_neg_i(self) -> Self {
-        Cx {
-            re: self.im,
-            im: -self.re,
-        }
+        Cx { re: self.im, im: -self.re }
     }
 
     /// Multiplies both parts by the real constant `c`.
     #[inline(always)]
     fn scale(self, c: f32) -> Self {
         let c = T::splat(c);
-        Cx {
-            re: self.re * c,
-            im: self.im * c,
-        }
+        Cx { re: self.re * c, im: self.im * c }
     }
 }
 
@@ -178,15 +163,9 @@ impl<T: Lane> Dft for [Cx<T>; 8] {
         let [o0, o1, o2, o3] = [a1, a3, a5, a7].dft();
         let s = T::splat(core::f32::consts::FRAC_1_SQRT_2);
         // o1·(1 - i)/√2, o2·(-i), o3·(-1 - i)/√2.
-        let o1 = Cx {
-            re: (o1.re + o1.im) * s,
-            im: (o1.im - o1.re) * s,
-        };
+        let o1 = Cx { re: (o1.re + o1.im) * s, im: (o1.im - o1.re) * s };
         let o2 = o2.mul_neg_i();
-        let o3 = Cx {
-            re: (o3.im - o3.re) * s,
-            im: -((o3.re + o3.im) * s),
-        };
+        let o3 = Cx { re: (o3.im - o3.re) * s, im: -((o3.re + o3.im) * s) };
         [e0 + o0, e1 + o1, e2 + o2, e3 + o3, e0 - o0, e1 - o1, e2 - o2, e3 - o3]
     }
 }
@@ -201,10 +180,7 @@ mod tests {
     where
         [Cx<f32>; R]: Dft,
     {
-        let a: [Cx<f32>; R] = core::array::from_fn(|j| Cx {
-            re: 0.25 + j as f32,
-            im: 1.5 - 0.75 * (j * j) as f32,
-        });
+        let a: [Cx<f32>; R] = core::array::from_fn(|j| Cx { re: 0.25 + j as f32, im: 1.5 - 0.75 * (j * j) as f32 });
         let y = a.dft();
         for (k, y) in y.iter().enumerate() {
             let (mut re, mut im) = (0.0f64, 0.0f64);

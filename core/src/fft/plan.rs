@@ -66,11 +66,7 @@ impl FftPlan {
             return Err(FftError::UnsupportedLength(n));
         }
         let [twos, threes, fives] = exponents;
-        let mut plan = Self {
-            n,
-            stage_count: 0,
-            radices: [0; MAX_STAGES],
-        };
+        let mut plan = Self { n, stage_count: 0, radices: [0; MAX_STAGES] };
         // Radix 4 does the powers of two in half the passes of radix 2. An odd power starts with a radix 8 stage,
         // or a lone radix 2: the first stage needs no twiddles, so the odd radix costs least there.
         let fours = if twos % 2 == 0 {
@@ -124,11 +120,7 @@ impl FftPlan {
     /// Number of f32 values in the twiddle table: the tables of the stages after the first (which needs none),
     /// then for even `n` the split table.
     pub const fn table_len(&self) -> usize {
-        let mut len = if self.is_even() {
-            real::table_len(self.complex_len())
-        } else {
-            0
-        };
+        let mut len = if self.is_even() { real::table_len(self.complex_len()) } else { 0 };
         let mut ns = self.radices[0] as usize;
         let mut i = 1;
         while i < self.stage_count {
@@ -145,10 +137,7 @@ impl FftPlan {
     pub fn fill_table(&self, table: &mut [f32]) -> Result<(), FftError> {
         let expected = self.table_len();
         if table.len() != expected {
-            return Err(FftError::TableLen {
-                expected,
-                got: table.len(),
-            });
+            return Err(FftError::TableLen { expected, got: table.len() });
         }
         let mut rest = table;
         let mut ns = 1;
@@ -209,30 +198,15 @@ impl FftPlan {
     fn check(&self, table: &[f32], input: usize, re: usize, im: usize, scratch: usize) -> Result<(), FftError> {
         let (bins, need) = (self.bins(), self.scratch_len());
         if table.len() != self.table_len() {
-            Err(FftError::TableLen {
-                expected: self.table_len(),
-                got: table.len(),
-            })
+            Err(FftError::TableLen { expected: self.table_len(), got: table.len() })
         } else if input != self.n {
-            Err(FftError::InputLen {
-                expected: self.n,
-                got: input,
-            })
+            Err(FftError::InputLen { expected: self.n, got: input })
         } else if re != bins {
-            Err(FftError::OutputLen {
-                expected: bins,
-                got: re,
-            })
+            Err(FftError::OutputLen { expected: bins, got: re })
         } else if im != bins {
-            Err(FftError::OutputLen {
-                expected: bins,
-                got: im,
-            })
+            Err(FftError::OutputLen { expected: bins, got: im })
         } else if scratch < need {
-            Err(FftError::ScratchLen {
-                expected: need,
-                got: scratch,
-            })
+            Err(FftError::ScratchLen { expected: need, got: scratch })
         } else {
             Ok(())
         }

@@ -100,12 +100,7 @@ mod tests {
             let mut table = [0.0; 8];
             fill_table(m, &mut table[..table_len(m)]);
             let (mut re, mut im) = ([f32::NAN; 10], [f32::NAN; 10]);
-            split(
-                table[..table_len(m)].as_chunks().0,
-                &z[..m],
-                &mut re[..=m],
-                &mut im[..=m],
-            );
+            split(table[..table_len(m)].as_chunks().0, &z[..m], &mut re[..=m], &mut im[..=m]);
             let reals: [[f64; 2]; 18] = core::array::from_fn(|j| [x[j % x.len()], 0.0]);
             for k in 0..=m {
                 let [want_re, want_im] = dft(&reals[..2 * m], k);

@@ -47,11 +47,7 @@ pub(crate) fn transform<T: Lane>(
     let mut table = table;
     for (i, &radix) in radices.iter().enumerate() {
         // Stages alternate buffers so that the last one writes `a`.
-        let (src, dst) = if (radices.len() - i) % 2 == 1 {
-            (&*b, &mut *a)
-        } else {
-            (&*a, &mut *b)
-        };
+        let (src, dst) = if (radices.len() - i) % 2 == 1 { (&*b, &mut *a) } else { (&*a, &mut *b) };
         let radix = usize::from(radix);
         if i == 0 {
             first(radix, input, dst);
@@ -106,11 +102,7 @@ where
             let rows = Radix::<R>::array(|r| &x[r * q..][..q]);
             let zero = T::splat(0.0);
             for (j, y) in (0..q).zip(out) {
-                let a = Radix::<R>::array(|r| Cx {
-                    re: rows[r][j],
-                    im: zero,
-                })
-                .dft();
+                let a = Radix::<R>::array(|r| Cx { re: rows[r][j], im: zero }).dft();
                 *y = Radix::<R>::array(|r| a[r].into());
             }
         }
@@ -135,13 +127,7 @@ where
         let y = rows::<_, R>(block, ns);
         for k in 0..ns {
             let w = &tw[k];
-            let a = Radix::<R>::array(|r| {
-                if r == 0 {
-                    Cx::from(x[r][k])
-                } else {
-                    Cx::from(x[r][k]).twiddle(w[r - 1])
-                }
-            });
+            let a = Radix::<R>::array(|r| if r == 0 { Cx::from(x[r][k]) } else { Cx::from(x[r][k]).twiddle(w[r - 1]) });
             let a = a.dft();
             for r in 0..R {
                 y[r][k] = a[r].into();
@@ -172,14 +158,7 @@ mod tests {
     #[test]
     fn any_radix_order_is_a_dft() {
         const MAX: usize = 240;
-        for radices in [
-            &[2u8, 3, 4, 5][..],
-            &[8, 4],
-            &[5, 5, 3],
-            &[3, 2, 2],
-            &[8, 5, 3, 2],
-            &[4],
-        ] {
+        for radices in [&[2u8, 3, 4, 5][..], &[8, 4], &[5, 5, 3], &[3, 2, 2], &[8, 5, 3, 2], &[4]] {
             let m: usize = radices.iter().map(|&r| usize::from(r)).product();
             let x: [[f32; 2]; MAX] = core::array::from_fn(|j| [(j * j % 17) as f32 - 8.0, (j % 5) as f32 * 0.25]);
             let x = &x[..m];
@@ -200,10 +179,7 @@ mod tests {
                     want_im += f64::from(xr) * s + f64::from(xi) * c;
                 }
                 let err = (f64::from(re) - want_re).abs() + (f64::from(im) - want_im).abs();
-                assert!(
-                    err < 1e-3,
-                    "radices {radices:?} bin {k}: {re} {im} vs {want_re} {want_im}"
-                );
+                assert!(err < 1e-3, "radices {radices:?} bin {k}: {re} {im} vs {want_re} {want_im}");
             }
         }
     }

@@ -24,19 +24,13 @@ pub fn parse_npy(bytes: &[u8]) -> Result<(Vec<usize>, Vec<f32>), String> {
             if bytes.len() < 12 {
                 return Err("truncated v2/v3 header".into());
             }
-            (
-                u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize,
-                12,
-            )
+            (u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize, 12)
         }
         v => return Err(format!("unsupported .npy format version {v}.{}", bytes[7])),
     };
     let data_start = header_start + header_len;
     if bytes.len() < data_start {
-        return Err(format!(
-            "truncated header: need {data_start} bytes, file has {}",
-            bytes.len()
-        ));
+        return Err(format!("truncated header: need {data_start} bytes, file has {}", bytes.len()));
     }
     let header =
         std::str::from_utf8(&bytes[header_start..data_start]).map_err(|_| "header is not UTF-8".to_string())?;
@@ -44,9 +38,7 @@ pub fn parse_npy(bytes: &[u8]) -> Result<(Vec<usize>, Vec<f32>), String> {
     let descr = dict_value(header, "descr")?;
     let descr = descr.trim_matches(|c| c == '\'' || c == '"');
     if descr != "<f4" {
-        return Err(format!(
-            "dtype {descr:?} not supported (need '<f4', little-endian float32)"
-        ));
+        return Err(format!("dtype {descr:?} not supported (need '<f4', little-endian float32)"));
     }
     match dict_value(header, "fortran_order")? {
         "False" => {}
@@ -58,17 +50,9 @@ pub fn parse_npy(bytes: &[u8]) -> Result<(Vec<usize>, Vec<f32>), String> {
     let count: usize = shape.iter().product();
     let payload = &bytes[data_start..];
     if payload.len() != count * 4 {
-        return Err(format!(
-            "payload is {} bytes, shape {:?} needs {} bytes",
-            payload.len(),
-            shape,
-            count * 4
-        ));
+        return Err(format!("payload is {} bytes, shape {:?} needs {} bytes", payload.len(), shape, count * 4));
     }
-    let data = payload
-        .chunks_exact(4)
-        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-        .collect();
+    let data = payload.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
     Ok((shape, data))
 }
 
@@ -80,34 +64,23 @@ fn dict_value<'a>(header: &'a str, key: &str) -> Result<&'a str, String> {
         .ok_or_else(|| format!("header has no {key:?} key: {header:?}"))?;
     let rest = &header[pos + key.len() + 2..];
     let rest = rest.trim_start();
-    let rest = rest
-        .strip_prefix(':')
-        .ok_or_else(|| format!("no ':' after {key:?} in {header:?}"))?
-        .trim_start();
+    let rest = rest.strip_prefix(':').ok_or_else(|| format!("no ':' after {key:?} in {header:?}"))?.trim_start();
     let end = if rest.starts_with('(') {
-        rest.find(')')
-            .map(|i| i + 1)
-            .ok_or_else(|| format!("unterminated shape tuple in {header:?}"))?
+        rest.find(')').map(|i| i + 1).ok_or_else(|| format!("unterminated shape tuple in {header:?}"))?
     } else {
-        rest.find([',', '}'])
-            .ok_or_else(|| format!("unterminated {key:?} value in {header:?}"))?
+        rest.find([',', '}']).ok_or_else(|| format!("unterminated {key:?} value in {header:?}"))?
     };
     Ok(rest[..end].trim())
 }
 
 fn parse_shape(s: &str) -> Result<Vec<usize>, String> {
-    let inner = s
-        .strip_prefix('(')
-        .and_then(|s| s.strip_suffix(')'))
-        .ok_or_else(|| format!("shape {s:?} is not a tuple"))?;
+    let inner =
+        s.strip_prefix('(').and_then(|s| s.strip_suffix(')')).ok_or_else(|| format!("shape {s:?} is not a tuple"))?;
     inner
         .split(',')
         .map(str::trim)
         .filter(|t| !t.is_empty())
-        .map(|t| {
-            t.parse::<usize>()
-                .map_err(|_| format!("bad shape dimension {t:?} in {s:?}"))
-        })
+        .map(|t| t.parse::<usize>().map_err(|_| format!("bad shape dimension {t:?} in {s:?}")))
         .collect()
 }
 
@@ -119,21 +92,13 @@ pub fn read_npy(path: &Path) -> (Vec<usize>, Vec<f32>) {
 
 /// Load `core/tests/golden/<name>` (".npy" is appended if missing).
 pub fn golden(name: &str) -> (Vec<usize>, Vec<f32>) {
-    let file = if name.ends_with(".npy") {
-        name.to_string()
-    } else {
-        format!("{name}.npy")
-    };
+    let file = if name.ends_with(".npy") { name.to_string() } else { format!("{name}.npy") };
     read_npy(Path::new(&format!("{GOLDEN_DIR}{file}")))
 }
 
 /// Expand an `(nnz, 3)` `[row, col, value]` triplet array to a dense row-major `rows x cols` matrix.
 pub fn densify(name: &str, triplets: &[f32], rows: usize, cols: usize) -> Vec<f32> {
-    assert!(
-        triplets.len().is_multiple_of(3),
-        "{name}: sparse data length {} is not a multiple of 3",
-        triplets.len()
-    );
+    assert!(triplets.len().is_multiple_of(3), "{name}: sparse data length {} is not a multiple of 3", triplets.len());
     let mut dense = vec![0.0f32; rows * cols];
     for t in triplets.chunks_exact(3) {
         let (r, c) = (t[0], t[1]);
@@ -148,23 +113,15 @@ pub fn densify(name: &str, triplets: &[f32], rows: usize, cols: usize) -> Vec<f3
 
 /// Load a `*.sparse.npy` filter matrix as a dense `rows x cols` matrix (dense shape from `files.txt`).
 pub fn golden_sparse_dense(name: &str) -> (Vec<usize>, Vec<f32>) {
-    let file = if name.ends_with(".npy") {
-        name.to_string()
-    } else {
-        format!("{name}.npy")
-    };
+    let file = if name.ends_with(".npy") { name.to_string() } else { format!("{name}.npy") };
     let entry = golden_list()
         .into_iter()
         .find(|e| e.file == file)
         .unwrap_or_else(|| panic!("{file} is not listed in {GOLDEN_DIR}files.txt"));
-    let dense_shape = entry
-        .dense_shape
-        .unwrap_or_else(|| panic!("{file} is not a sparse file (no dense= in files.txt)"));
+    let dense_shape =
+        entry.dense_shape.unwrap_or_else(|| panic!("{file} is not a sparse file (no dense= in files.txt)"));
     let (shape, data) = golden(&file);
-    assert!(
-        shape.len() == 2 && shape[1] == 3,
-        "{file}: sparse array must be (nnz, 3), got {shape:?}"
-    );
+    assert!(shape.len() == 2 && shape[1] == 3, "{file}: sparse array must be (nnz, 3), got {shape:?}");
     let dense = densify(&file, &data, dense_shape[0], dense_shape[1]);
     (dense_shape, dense)
 }
@@ -178,12 +135,7 @@ pub struct GoldenEntry {
 }
 
 fn parse_dims(file: &str, s: &str) -> Vec<usize> {
-    s.split('x')
-        .map(|d| {
-            d.parse()
-                .unwrap_or_else(|_| panic!("files.txt: bad shape {s:?} for {file}"))
-        })
-        .collect()
+    s.split('x').map(|d| d.parse().unwrap_or_else(|_| panic!("files.txt: bad shape {s:?} for {file}"))).collect()
 }
 
 /// Parse `core/tests/golden/files.txt`.
@@ -195,21 +147,12 @@ pub fn golden_list() -> Vec<GoldenEntry> {
         .map(|line| {
             let mut it = line.split_whitespace();
             let file = it.next().unwrap().to_string();
-            let shape = parse_dims(
-                &file,
-                it.next().unwrap_or_else(|| panic!("files.txt: no shape for {file}")),
-            );
+            let shape = parse_dims(&file, it.next().unwrap_or_else(|| panic!("files.txt: no shape for {file}")));
             let dense_shape = it.next().map(|d| {
-                let d = d
-                    .strip_prefix("dense=")
-                    .unwrap_or_else(|| panic!("files.txt: bad token {d:?} for {file}"));
+                let d = d.strip_prefix("dense=").unwrap_or_else(|| panic!("files.txt: bad token {d:?} for {file}"));
                 parse_dims(&file, d)
             });
-            GoldenEntry {
-                file,
-                shape,
-                dense_shape,
-            }
+            GoldenEntry { file, shape, dense_shape }
         })
         .collect()
 }

@@ -71,11 +71,7 @@ fn main() -> ! {
     hprintln!("# yamnet_frame stack: {} bytes", stack_used);
     hprintln!("# yamnet_frame heap: {} bytes", heap_used);
     hprintln!("# yamnet pipeline state: {} bytes", core::mem::size_of_val(&pipeline));
-    hprintln!(
-        "# results: {:#010x} {:#010x}",
-        black_box(warm).to_bits(),
-        black_box(counted).to_bits()
-    );
+    hprintln!("# results: {:#010x} {:#010x}", black_box(warm).to_bits(), black_box(counted).to_bits());
     stapes_conformance_m33::exit(true)
 }
 
