@@ -21,6 +21,8 @@ mod plan;
 pub mod preset;
 mod scalars;
 mod sqrt;
+#[cfg(feature = "alloc")]
+pub mod stft;
 mod stream;
 mod window;
 
@@ -32,4 +34,6 @@ pub use log::ln;
 pub use offline::{Extractor, Features, extract};
 pub use plan::Plan;
 pub use preset::preset;
+#[cfg(feature = "alloc")]
+pub use stft::{Spectra, Stft, stft};
 pub use stream::{Frame, Pipeline};

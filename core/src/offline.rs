@@ -8,11 +8,11 @@ use alloc::vec::Vec;
 use crate::config::{Config, Normalize, Scalars};
 use crate::error::Error;
 use crate::frame;
-use crate::framing::padded;
+use crate::framing::{Geometry, padded};
 use crate::lane::{F32x8, Lane};
 use crate::plan::Plan;
 use crate::scalars::{self, ScalarInput};
-use crate::stream::{geometry, spectral_scalars};
+use crate::stream::{first_non_finite, geometry, spectral_scalars};
 
 /// Features of a whole signal, frame-major.
 #[derive(Clone, Debug, PartialEq)]
@@ -52,7 +52,7 @@ impl Extractor {
 
     /// Features of `signal`. Refuses NaN or infinite samples (naming the first).
     pub fn extract(&self, signal: &[f32]) -> Result<Features, Error> {
-        if let Some(index) = signal.iter().position(|x| !x.is_finite()) {
+        if let Some(index) = first_non_finite(signal) {
             return Err(Error::NonFinite { index });
         }
         let plan = &self.plan;
@@ -77,42 +77,24 @@ impl Extractor {
 
         for t0 in (0..n_frames).step_by(F32x8::WIDTH) {
             let lanes = (n_frames - t0).min(F32x8::WIDTH);
-            for l in 0..F32x8::WIDTH {
-                // Unused lanes get silence; their results are discarded.
-                let start = (t0 + l) * g.hop;
-                match start.checked_sub(g.pad).and_then(|i| signal.get(i..i + g.span)) {
-                    Some(inside) if l < lanes => {
-                        for (d, &x) in lane_frame.iter_mut().zip(inside) {
-                            *d = x * cfg.input_scale;
-                        }
-                    }
-                    _ => {
-                        for (j, d) in lane_frame.iter_mut().enumerate() {
-                            let x = if l < lanes { padded(signal, g.pad, g.padding, start + j) } else { 0.0 };
-                            *d = x * cfg.input_scale;
-                        }
-                    }
-                }
-                for (d, &x) in work.fft_in.iter_mut().zip(&lane_frame) {
-                    d.set_lane(l, x);
-                }
-                if l < lanes && n_time > 0 {
-                    let input = ScalarInput { frame: &lane_frame, mag: &[], prev_mag: &[], bin_hz: 0.0 };
+            gather(signal, &g, cfg.input_scale, t0, lanes, &mut lane_frame, work.fft_in, |l, frame| {
+                if n_time > 0 {
+                    let input = ScalarInput { frame, mag: &[], prev_mag: &[], bin_hz: 0.0 };
                     scalars::compute(&time_select, &input, &mut scalar_out[(t0 + l) * n_scalars..]);
                 }
-            }
+            });
             let energy = frame::prepare(plan, &tables, &mut work, t0 as u64);
             frame::spectrum(plan, &tables, &mut work);
             if n_scalars > n_time {
                 for l in 0..lanes {
-                    for (s, v) in spec.iter_mut().zip(work.re.iter()) {
+                    for (s, v) in spec.iter_mut().zip(work.spec.iter()) {
                         *s = v.lane(l);
                     }
                     let out = &mut scalar_out[(t0 + l) * n_scalars + n_time..][..n_scalars - n_time];
                     spectral_scalars(plan, &spec, &mut mag, &mut prev_mag, out);
                 }
             }
-            frame::compress(plan, &tables, work.re, &mut row);
+            frame::compress(plan, &tables, work.spec, &mut row);
             for l in 0..lanes {
                 let dst = &mut bands[(t0 + l) * n_bands..][..n_bands];
                 for (d, v) in dst.iter_mut().zip(&row) {
@@ -136,6 +118,42 @@ impl Extractor {
             frame::finish(plan, &tables, row, energy, out);
         }
         Ok(Features { n_frames, n_features, data, n_scalars, scalars: scalar_out })
+    }
+}
+
+/// Copies frames `t0..t0 + lanes` of the padded signal, scaled, into the lanes of `dst` (lanes past `lanes` get
+/// silence, their results are discarded); `each(lane, samples)` sees every real frame's samples on the way.
+pub(crate) fn gather(
+    signal: &[f32],
+    g: &Geometry,
+    scale: f32,
+    t0: usize,
+    lanes: usize,
+    lane_frame: &mut [f32],
+    dst: &mut [F32x8],
+    mut each: impl FnMut(usize, &[f32]),
+) {
+    for l in 0..F32x8::WIDTH {
+        let start = (t0 + l) * g.hop;
+        match start.checked_sub(g.pad).and_then(|i| signal.get(i..i + g.span)) {
+            Some(inside) if l < lanes => {
+                for (d, &x) in lane_frame.iter_mut().zip(inside) {
+                    *d = x * scale;
+                }
+            }
+            _ => {
+                for (j, d) in lane_frame.iter_mut().enumerate() {
+                    let x = if l < lanes { padded(signal, g.pad, g.padding, start + j) } else { 0.0 };
+                    *d = x * scale;
+                }
+            }
+        }
+        for (d, &x) in dst.iter_mut().zip(&*lane_frame) {
+            d.set_lane(l, x);
+        }
+        if l < lanes {
+            each(l, lane_frame);
+        }
     }
 }
 

@@ -109,7 +109,7 @@ impl<S: AsRef<[f32]> + AsMut<[f32]>> Pipeline<S> {
     /// Feeds a chunk of samples (any length, including 0). Calls `emit` for every frame it completes and returns
     /// how many. A chunk with a NaN or infinite sample is refused whole, leaving the stream as it was.
     pub fn push(&mut self, chunk: &[f32], emit: &mut dyn FnMut(Frame<'_>)) -> Result<usize, Error> {
-        if let Some(index) = chunk.iter().position(|x| !x.is_finite()) {
+        if let Some(index) = first_non_finite(chunk) {
             return Err(Error::NonFinite { index });
         }
         Ok(self.drive(emit, |framer, g, ring, head, frame| framer.push(g, ring, head, chunk, frame)))
@@ -173,6 +173,13 @@ impl Pipeline<alloc::vec::Vec<f32>> {
     }
 }
 
+/// Position of the first NaN or infinity. The common all-finite case is one branch-free pass: adding one to an
+/// all-ones exponent carries into the sign bit, so bit 31 of the OR says whether any sample is NaN or infinite.
+pub(crate) fn first_non_finite(samples: &[f32]) -> Option<usize> {
+    let any = samples.iter().fold(0u32, |acc, x| acc | (x.to_bits() & 0x7f80_0000).wrapping_add(0x0080_0000));
+    if any & 0x8000_0000 == 0 { None } else { samples.iter().position(|x| !x.is_finite()) }
+}
+
 /// The framing geometry of a config.
 pub(crate) fn geometry(config: &Config) -> Geometry {
     Geometry {
@@ -198,9 +205,9 @@ impl Runner<'_> {
         frame::spectrum(plan, tables, &mut self.work);
         if !self.mag.is_empty() {
             let n_time = usize::from(select.rms) + usize::from(select.zcr);
-            spectral_scalars(plan, self.work.re, self.mag, self.prev_mag, &mut self.scalars[n_time..]);
+            spectral_scalars(plan, self.work.spec, self.mag, self.prev_mag, &mut self.scalars[n_time..]);
         }
-        frame::compress(plan, tables, self.work.re, self.row);
+        frame::compress(plan, tables, self.work.spec, self.row);
         frame::finish(plan, tables, self.row, energy, self.out);
         emit(Frame { index: t, features: self.out, scalars: self.scalars });
     }
@@ -242,4 +249,21 @@ pub(crate) fn spectral_scalars(plan: &Plan, spec: &[f32], mag: &mut [f32], prev_
     let bin_hz = cfg.sample_rate as f32 / cfg.frames.n_fft as f32;
     scalars::compute(&select, &ScalarInput { frame: &[], mag, prev_mag, bin_hz }, out);
     prev_mag.copy_from_slice(mag);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::first_non_finite;
+
+    #[test]
+    fn finds_the_first_nan_or_infinity_and_nothing_else() {
+        let ok = [0.0, -0.0, f32::MAX, f32::MIN, f32::MIN_POSITIVE, 1e-45, -1e-45, 1.0];
+        assert_eq!(first_non_finite(&ok), None);
+        assert_eq!(first_non_finite(&[]), None);
+        for bad in [f32::NAN, -f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
+            let mut v = ok;
+            v[5] = bad;
+            assert_eq!(first_non_finite(&v), Some(5));
+        }
+    }
 }

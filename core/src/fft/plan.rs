@@ -174,37 +174,50 @@ impl FftPlan {
         out_im: &mut [T],
         scratch: &mut [T],
     ) -> Result<(), FftError> {
-        self.check(table, input.len(), out_re.len(), out_im.len(), scratch.len())?;
+        let bins = self.bins();
+        for len in [out_re.len(), out_im.len()] {
+            if len != bins {
+                return Err(FftError::OutputLen { expected: bins, got: len });
+            }
+        }
+        self.forward_with(table, input, scratch, |k, re, im| (out_re[k], out_im[k]) = (re, im))
+    }
+
+    /// The same transform, handing each bin to `bin(k, re, im)` instead of storing it (every `k` in `0..=n/2`
+    /// exactly once, not in order), so that a spectrum of powers or magnitudes takes no second pass.
+    pub fn forward_with<T: Lane>(
+        &self,
+        table: &[f32],
+        input: &[T],
+        scratch: &mut [T],
+        mut bin: impl FnMut(usize, T, T),
+    ) -> Result<(), FftError> {
+        self.check(table, input.len(), scratch.len())?;
         let m = self.complex_len();
         // Two ping-pong buffers of m complex values, `[re, im]` interleaved.
         let (a, b) = scratch.as_chunks_mut::<2>().0[..2 * m].split_at_mut(m);
         if self.is_even() {
             let (stages, split) = table.split_at(table.len() - real::table_len(m));
             stockham::transform(self.radices(), stages, Input::Pairs(input.as_chunks().0), a, b);
-            real::split(split.as_chunks().0, a, out_re, out_im);
+            real::split(split.as_chunks().0, a, bin);
         } else {
             stockham::transform(self.radices(), table, Input::Reals(input), a, b);
-            // Bins above n/2 are the conjugate mirror of those below: drop them.
-            for ((re, im), &[zr, zi]) in out_re.iter_mut().zip(out_im.iter_mut()).zip(&*a) {
-                (*re, *im) = (zr, zi);
+            // Bins above n/2 are the conjugate mirror of those below: drop them. Bin 0's imaginary part is a sum
+            // of zeros, but possibly -0.0.
+            for (k, &[zr, zi]) in a[..self.bins()].iter().enumerate() {
+                bin(k, zr, if k == 0 { T::splat(0.0) } else { zi });
             }
-            // A sum of zero imaginary parts, but possibly -0.0.
-            out_im[0] = T::splat(0.0);
         }
         Ok(())
     }
 
     /// Validates every buffer length, so that nothing after it can index out of bounds.
-    fn check(&self, table: &[f32], input: usize, re: usize, im: usize, scratch: usize) -> Result<(), FftError> {
-        let (bins, need) = (self.bins(), self.scratch_len());
+    fn check(&self, table: &[f32], input: usize, scratch: usize) -> Result<(), FftError> {
+        let need = self.scratch_len();
         if table.len() != self.table_len() {
             Err(FftError::TableLen { expected: self.table_len(), got: table.len() })
         } else if input != self.n {
             Err(FftError::InputLen { expected: self.n, got: input })
-        } else if re != bins {
-            Err(FftError::OutputLen { expected: bins, got: re })
-        } else if im != bins {
-            Err(FftError::OutputLen { expected: bins, got: im })
         } else if scratch < need {
             Err(FftError::ScratchLen { expected: need, got: scratch })
         } else {

@@ -26,42 +26,31 @@ pub(crate) fn fill_table(m: usize, table: &mut [f32]) {
     }
 }
 
-/// Turns `Z` (`m` values) into the `m + 1` bins of the real FFT.
-pub(crate) fn split<T: Lane>(table: &[[f32; 2]], z: &[[T; 2]], re: &mut [T], im: &mut [T]) {
-    let h = pairs(z.len());
-    let (Some((z0, z)), Some((re0, re)), Some((im0, im))) =
-        (z.split_first(), re.split_first_mut(), im.split_first_mut())
-    else {
+/// Turns `Z` (`m` values) into the `m + 1` bins of the real FFT, handing each to `bin(k, re, im)` (every `k` in
+/// `0..=m` exactly once, not in order): the caller stores them, or reduces them on the spot (a power spectrum
+/// needs no second pass over stored bins).
+pub(crate) fn split<T: Lane>(table: &[[f32; 2]], z: &[[T; 2]], mut bin: impl FnMut(usize, T, T)) {
+    let m = z.len();
+    let h = pairs(m);
+    let Some((&[zr, zi], z)) = z.split_first() else {
         return;
     };
-    // Below: [k = 1..=h], [k = m/2 if m is even], [k = m-h..m], and for the outputs [k = m].
-    let (z_lo, z) = z.split_at(h);
-    let (z_mid, z_hi) = z.split_at(z.len() - h);
-    let (re_lo, re) = re.split_at_mut(h);
-    let (im_lo, im) = im.split_at_mut(h);
-    let (re_mid, re) = re.split_at_mut(z_mid.len());
-    let (im_mid, im) = im.split_at_mut(z_mid.len());
-    let (re_hi, re_last) = re.split_at_mut(h);
-    let (im_hi, im_last) = im.split_at_mut(h);
-
     // k = 0 pairs with itself: X[0] and X[m] are the sum and the difference of the even and the odd samples' sums.
     let zero = T::splat(0.0);
-    let [zr, zi] = *z0;
-    (*re0, *im0) = (zr + zi, zero);
-    for (r, i) in re_last.iter_mut().zip(im_last) {
-        (*r, *i) = (zr - zi, zero);
-    }
+    bin(0, zr + zi, zero);
+    bin(m, zr - zi, zero);
+    // Below: [k = 1..=h], [k = m/2 if m is even], [k = m-h..m].
+    let (z_lo, z) = z.split_at(h);
+    let (z_mid, z_hi) = z.split_at(z.len() - h);
     // k = m/2 pairs with itself too, and W^{m/2} = -i makes X[m/2] = conj Z[m/2].
-    for ((r, i), &[zr, zi]) in re_mid.iter_mut().zip(im_mid).zip(z_mid) {
-        (*r, *i) = (zr, -zi);
+    if let Some(&[zr, zi]) = z_mid.first() {
+        bin(m / 2, zr, -zi);
     }
-
     let half = T::splat(0.5);
     // Every slice of the loop cut to exactly h, so that neither k nor its partner index needs a bounds check.
     let (table, z_lo, z_hi) = (&table[..h], &z_lo[..h], &z_hi[..h]);
-    let (re_lo, im_lo, re_hi, im_hi) = (&mut re_lo[..h], &mut im_lo[..h], &mut re_hi[..h], &mut im_hi[..h]);
     for k in 0..h {
-        // The partner m-k, counted backwards through the upper halves.
+        // The partner m-k, counted backwards through the upper half.
         let j = h - 1 - k;
         let [wr, wi] = table[k];
         let ([zr, zi], [cr, ci]) = (z_lo[k], z_hi[j]);
@@ -70,8 +59,8 @@ pub(crate) fn split<T: Lane>(table: &[[f32; 2]], z: &[[T; 2]], re: &mut [T], im:
         // D = Z[k] - conj Z[m-k]; (W/2)·(D / i) with D / i = (Im D, -Re D).
         let (dr, di) = (zr - cr, zi + ci);
         let (pr, pi) = (di * wr + dr * wi, di * wi - dr * wr);
-        (re_lo[k], im_lo[k]) = (er + pr, ei + pi);
-        (re_hi[j], im_hi[j]) = (er - pr, pi - ei);
+        bin(k + 1, er + pr, ei + pi);
+        bin(m - 1 - k, er - pr, pi - ei);
     }
 }
 
@@ -100,7 +89,7 @@ mod tests {
             let mut table = [0.0; 8];
             fill_table(m, &mut table[..table_len(m)]);
             let (mut re, mut im) = ([f32::NAN; 10], [f32::NAN; 10]);
-            split(table[..table_len(m)].as_chunks().0, &z[..m], &mut re[..=m], &mut im[..=m]);
+            split(table[..table_len(m)].as_chunks().0, &z[..m], |k, r, i| (re[k], im[k]) = (r, i));
             let reals: [[f64; 2]; 18] = core::array::from_fn(|j| [x[j % x.len()], 0.0]);
             for k in 0..=m {
                 let [want_re, want_im] = dft(&reals[..2 * m], k);
