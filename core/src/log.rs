@@ -17,18 +17,34 @@ const LG4: f32 = f32::from_bits(0x3e78_9e26); // 0xf89e26.0p-26
 /// `ln(x)` for positive normal finite `x` (the caller guarantees it; see [`ln`] for every input).
 #[inline(always)]
 fn ln_normal(x: f32) -> f32 {
-    let ix = x.to_bits().wrapping_add(0x3f80_0000 - 0x3f35_04f3);
-    let k = (ix >> 23) as i32 - 0x7f;
-    let f = f32::from_bits((ix & 0x007f_ffff) + 0x3f35_04f3) - 1.0;
-    let s = f / (2.0 + f);
-    let z = s * s;
-    let w = z * z;
-    let t1 = w * (LG2 + w * LG4);
-    let t2 = z * (LG1 + w * LG3);
-    let r = t2 + t1;
-    let hfsq = 0.5 * f * f;
-    let dk = k as f32;
-    s * (hfsq + r) + dk * LN2_LO - hfsq + f + dk * LN2_HI
+    ln_normal_lanes([x])[0]
+}
+
+/// [`ln_normal`] of `N` values side by side. Written as one loop per step, each lane doing exactly the scalar
+/// operations, because compilers vectorise such loops reliably (a per-lane call of the scalar function they
+/// do not: its bit manipulations stay scalar).
+#[inline(always)]
+pub(crate) fn ln_normal_lanes<const N: usize>(x: [f32; N]) -> [f32; N] {
+    let (mut f, mut dk) = ([0.0f32; N], [0.0f32; N]);
+    for i in 0..N {
+        // x = 2^k · (1 + f) with √2/2 ≤ 1 + f < √2.
+        let ix = x[i].to_bits().wrapping_add(0x3f80_0000 - 0x3f35_04f3);
+        dk[i] = ((ix >> 23) as i32 - 0x7f) as f32;
+        f[i] = f32::from_bits((ix & 0x007f_ffff) + 0x3f35_04f3) - 1.0;
+    }
+    let mut out = [0.0f32; N];
+    for i in 0..N {
+        let (f, dk) = (f[i], dk[i]);
+        let s = f / (2.0 + f);
+        let z = s * s;
+        let w = z * z;
+        let t1 = w * (LG2 + w * LG4);
+        let t2 = z * (LG1 + w * LG3);
+        let r = t2 + t1;
+        let hfsq = 0.5 * f * f;
+        out[i] = s * (hfsq + r) + dk * LN2_LO - hfsq + f + dk * LN2_HI;
+    }
+    out
 }
 
 #[inline(always)]
@@ -64,7 +80,7 @@ pub fn ln_clamped<T: Lane>(xs: &mut [T], offset: f32, floor: f32) {
     }
     if all_normal {
         for v in xs.iter_mut() {
-            *v = v.map(ln_normal);
+            *v = v.ln_normal();
         }
     } else {
         for v in xs.iter_mut() {

@@ -77,12 +77,12 @@ impl Extractor {
 
         for t0 in (0..n_frames).step_by(F32x8::WIDTH) {
             let lanes = (n_frames - t0).min(F32x8::WIDTH);
-            gather(signal, &g, cfg.input_scale, t0, lanes, &mut lane_frame, work.fft_in, |l, frame| {
-                if n_time > 0 {
-                    let input = ScalarInput { frame, mag: &[], prev_mag: &[], bin_hz: 0.0 };
-                    scalars::compute(&time_select, &input, &mut scalar_out[(t0 + l) * n_scalars..]);
-                }
-            });
+            let mut time_scalars = |l: usize, frame: &[f32]| {
+                let input = ScalarInput { frame, mag: &[], prev_mag: &[], bin_hz: 0.0 };
+                scalars::compute(&time_select, &input, &mut scalar_out[(t0 + l) * n_scalars..]);
+            };
+            let each: Option<&mut dyn FnMut(usize, &[f32])> = if n_time > 0 { Some(&mut time_scalars) } else { None };
+            gather(signal, &g, cfg.input_scale, t0, lanes, &mut lane_frame, work.fft_in, each);
             let energy = frame::prepare(plan, &tables, &mut work, t0 as u64);
             frame::spectrum(plan, &tables, &mut work);
             if n_scalars > n_time {
@@ -122,7 +122,7 @@ impl Extractor {
 }
 
 /// Copies frames `t0..t0 + lanes` of the padded signal, scaled, into the lanes of `dst` (lanes past `lanes` get
-/// silence, their results are discarded); `each(lane, samples)` sees every real frame's samples on the way.
+/// silence, their results are discarded); `each(lane, samples)`, if given, sees every real frame's samples.
 pub(crate) fn gather(
     signal: &[f32],
     g: &Geometry,
@@ -131,11 +131,22 @@ pub(crate) fn gather(
     lanes: usize,
     lane_frame: &mut [f32],
     dst: &mut [F32x8],
-    mut each: impl FnMut(usize, &[f32]),
+    mut each: Option<&mut dyn FnMut(usize, &[f32])>,
 ) {
+    let frame_at = |l: usize| ((t0 + l) * g.hop).checked_sub(g.pad).and_then(|i| signal.get(i..i + g.span));
+    if each.is_none() && lanes == F32x8::WIDTH {
+        // Eight frames wholly inside the signal: transpose them in one pass.
+        if let [Some(a), Some(b), Some(c), Some(d), Some(e), Some(f), Some(h), Some(i)] = core::array::from_fn(frame_at)
+        {
+            for (j, v) in dst[..g.span].iter_mut().enumerate() {
+                *v = F32x8([a[j], b[j], c[j], d[j], e[j], f[j], h[j], i[j]]) * F32x8::splat(scale);
+            }
+            return;
+        }
+    }
     for l in 0..F32x8::WIDTH {
         let start = (t0 + l) * g.hop;
-        match start.checked_sub(g.pad).and_then(|i| signal.get(i..i + g.span)) {
+        match frame_at(l) {
             Some(inside) if l < lanes => {
                 for (d, &x) in lane_frame.iter_mut().zip(inside) {
                     *d = x * scale;
@@ -151,7 +162,7 @@ pub(crate) fn gather(
         for (d, &x) in dst.iter_mut().zip(&*lane_frame) {
             d.set_lane(l, x);
         }
-        if l < lanes {
+        if let Some(each) = each.as_mut().filter(|_| l < lanes) {
             each(l, lane_frame);
         }
     }

@@ -70,7 +70,7 @@ impl Stft {
 
         for t0 in (0..n_frames).step_by(F32x8::WIDTH) {
             let lanes = (n_frames - t0).min(F32x8::WIDTH);
-            gather(signal, &g, cfg.input_scale, t0, lanes, &mut lane_frame, work.fft_in, |_, _| {});
+            gather(signal, &g, cfg.input_scale, t0, lanes, &mut lane_frame, work.fft_in, None);
             frame::prepare(plan, &tables, &mut work, t0 as u64);
             // Lengths come from the plan that carved the buffers, so the FFT cannot refuse them.
             plan.fft().forward_with(tables.fft, work.fft_in, work.scratch, |k, r, i| {
