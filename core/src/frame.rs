@@ -73,7 +73,7 @@ pub(crate) fn prepare<T: Lane>(plan: &Plan, tables: &Tables<'_>, work: &mut Work
         region[0] = region[0] - c * region[0];
     }
     for (x, &w) in region.iter_mut().zip(tables.window) {
-        *x = x.scale(w);
+        *x = *x * T::splat(w);
     }
     // Zero everything outside the window (the span's unwindowed edges and the FFT padding).
     let zero = T::splat(0.0);

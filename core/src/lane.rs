@@ -19,8 +19,6 @@ pub trait Lane: Copy + Add<Output = Self> + Sub<Output = Self> + Mul<Output = Se
     fn lane(self, i: usize) -> f32;
     /// Sets lane `i`.
     fn set_lane(&mut self, i: usize, v: f32);
-    /// Every lane times `w` (the same products as `self * Self::splat(w)`, in a form compilers vectorise).
-    fn scale(self, w: f32) -> Self;
     /// The core's `ln` of every lane, each a positive normal number (see `log.rs`).
     fn ln_normal(self) -> Self;
 }
@@ -42,10 +40,6 @@ impl Lane for f32 {
     #[inline(always)]
     fn set_lane(&mut self, _i: usize, v: f32) {
         *self = v;
-    }
-    #[inline(always)]
-    fn scale(self, w: f32) -> Self {
-        self * w
     }
     #[inline(always)]
     fn ln_normal(self) -> Self {
@@ -103,14 +97,6 @@ impl Lane for F32x8 {
     #[inline(always)]
     fn set_lane(&mut self, i: usize, v: f32) {
         self.0[i] = v;
-    }
-    #[inline(always)]
-    fn scale(self, w: f32) -> Self {
-        let mut a = self.0;
-        for v in &mut a {
-            *v *= w;
-        }
-        F32x8(a)
     }
     #[inline(always)]
     fn ln_normal(self) -> Self {
