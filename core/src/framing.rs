@@ -90,7 +90,7 @@ impl Framer {
                 // Bulk path: copy up to the next completed frame or the ring's end, whichever is first.
                 let until_frame = (self.next_start + g.span as u64).saturating_sub(self.written).max(1);
                 let n = rest.len().min(until_frame as usize).min(ring.len() - self.pos);
-                ring[self.pos..self.pos + n].copy_from_slice(&rest[..n]);
+                copy(&mut ring[self.pos..self.pos + n], &rest[..n]);
                 self.advance(ring.len(), n);
                 self.received += n as u64;
                 self.emit_ready(g, ring, u64::MAX, frame);
@@ -188,6 +188,18 @@ impl Framer {
             self.next_start += g.hop as u64;
             self.next_index += 1;
         }
+    }
+}
+
+/// `dst ← src`, four values per step. Not `copy_from_slice`: for a few hundred bytes, a Cortex-M's library
+/// `memcpy` costs about an instruction per byte, this about half an instruction.
+fn copy(dst: &mut [f32], src: &[f32]) {
+    let (mut d4, mut s4) = (dst.chunks_exact_mut(4), src.chunks_exact(4));
+    for (d, s) in (&mut d4).zip(&mut s4) {
+        d.copy_from_slice(s);
+    }
+    for (d, s) in d4.into_remainder().iter_mut().zip(s4.remainder()) {
+        *d = *s;
     }
 }
 

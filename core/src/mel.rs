@@ -132,11 +132,12 @@ pub fn matrix(mel: &Mel, sample_rate: u32, n_fft: usize) -> alloc::vec::Vec<f32>
 /// Applies the filterbank: `out[m] = Σ w·spectrum[k]` over band `m`, in bin order.
 #[inline]
 pub fn apply<T: crate::Lane>(bands: &[Band], weights: &[f32], spectrum: &[T], out: &mut [T]) {
+    // Bands are laid out back to back in `weights`, so they are taken in turn rather than indexed.
+    let mut rest = weights;
     for (band, o) in bands.iter().zip(out.iter_mut()) {
-        let start = band.start as usize;
-        let len = band.len as usize;
-        let w = &weights[band.offset as usize..][..len];
-        let s = &spectrum[start..][..len];
+        let (w, tail) = rest.split_at(band.len as usize);
+        rest = tail;
+        let s = &spectrum[band.start as usize..][..w.len()];
         let mut acc = T::splat(0.0);
         for (&wk, &sk) in w.iter().zip(s) {
             acc = acc + T::splat(wk) * sk;

@@ -176,7 +176,10 @@ impl Pipeline<alloc::vec::Vec<f32>> {
 /// Position of the first NaN or infinity. The common all-finite case is one branch-free pass: adding one to an
 /// all-ones exponent carries into the sign bit, so bit 31 of the OR says whether any sample is NaN or infinite.
 pub(crate) fn first_non_finite(samples: &[f32]) -> Option<usize> {
-    let any = samples.iter().fold(0u32, |acc, x| acc | (x.to_bits() & 0x7f80_0000).wrapping_add(0x0080_0000));
+    let flag = |x: &f32| (x.to_bits() & 0x7f80_0000).wrapping_add(0x0080_0000);
+    let mut quads = samples.chunks_exact(4);
+    let mut any = (&mut quads).fold(0u32, |acc, q| acc | flag(&q[0]) | flag(&q[1]) | flag(&q[2]) | flag(&q[3]));
+    any = quads.remainder().iter().fold(any, |acc, x| acc | flag(x));
     if any & 0x8000_0000 == 0 { None } else { samples.iter().position(|x| !x.is_finite()) }
 }
 

@@ -67,17 +67,16 @@ impl FftPlan {
         }
         let [twos, threes, fives] = exponents;
         let mut plan = Self { n, stage_count: 0, radices: [0; MAX_STAGES] };
-        // Radix 4 does the powers of two in half the passes of radix 2. An odd power starts with a radix 8 stage,
-        // or a lone radix 2: the first stage needs no twiddles, so the odd radix costs least there.
-        let fours = if twos % 2 == 0 {
-            twos / 2
-        } else if twos >= 3 {
-            plan.push(8, 1);
-            (twos - 3) / 2
-        } else {
-            plan.push(2, 1);
-            0
+        // Radix 8 does the powers of two in a third of the passes of radix 2 (fewer loads and stores, which
+        // dominate on a Cortex-M); a remainder of 2^1 or 2^2 becomes radix 4 stages, and a lone 2 a radix 2.
+        let (eights, fours, two) = match (twos % 3, twos / 3) {
+            (0, e) => (e, 0, 0),
+            (1, 0) => (0, 0, 1),
+            (1, e) => (e - 1, 2, 0),
+            (_, e) => (e, 1, 0),
         };
+        plan.push(2, two);
+        plan.push(8, eights);
         plan.push(4, fours);
         plan.push(3, threes);
         plan.push(5, fives);
@@ -236,10 +235,14 @@ mod tests {
 
     #[test]
     fn factorises_into_stages() {
-        assert_eq!(plan(512).radices(), [4, 4, 4, 4]);
+        assert_eq!(plan(512).radices(), [8, 8, 4]);
+        assert_eq!(plan(128).radices(), [8, 8]);
+        assert_eq!(plan(64).radices(), [8, 4]);
         assert_eq!(plan(256).radices(), [8, 4, 4]);
         assert_eq!(plan(400).radices(), [8, 5, 5]);
-        assert_eq!(plan(4096).radices(), [8, 4, 4, 4, 4]);
+        assert_eq!(plan(4096).radices(), [8, 8, 8, 4]);
+        assert_eq!(plan(32).radices(), [4, 4]);
+        assert_eq!(plan(2048).radices(), [8, 8, 4, 4]);
         assert_eq!(plan(60).radices(), [2, 3, 5]);
         assert_eq!(plan(2187).radices(), [3; 7]);
         assert_eq!(plan(2916).radices(), [2, 3, 3, 3, 3, 3, 3]);
@@ -251,8 +254,8 @@ mod tests {
     fn buffer_lengths() {
         let even = plan(512);
         assert_eq!((even.len(), even.bins(), even.scratch_len()), (512, 257, 1024));
-        // Stages 4,4,4,4 after ns = 1,4,16,64 need 3·(4+16+64) twiddles; the split 127 more.
-        assert_eq!(even.table_len(), 2 * (3 * 84 + 127));
+        // Stages 8,8,4 after ns = 1,8,64 need 7·8 + 3·64 twiddles (the first stage none); the split 127 more.
+        assert_eq!(even.table_len(), 2 * (7 * 8 + 3 * 64 + 127));
         let odd = plan(45);
         assert_eq!((odd.len(), odd.bins(), odd.scratch_len()), (45, 23, 180));
         // Radix 3, 3, 5 after ns = 1, 3, 9.

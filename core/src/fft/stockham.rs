@@ -77,7 +77,8 @@ fn later<T: Lane>(radix: usize, ns: usize, tw: &[[f32; 2]], src: &[[T; 2]], dst:
         2 => stage::<T, 2, 1>(ns, tw, src, dst),
         3 => stage::<T, 3, 2>(ns, tw, src, dst),
         4 => stage::<T, 4, 3>(ns, tw, src, dst),
-        _ => stage::<T, 5, 4>(ns, tw, src, dst),
+        5 => stage::<T, 5, 4>(ns, tw, src, dst),
+        _ => stage::<T, 8, 7>(ns, tw, src, dst),
     }
 }
 
