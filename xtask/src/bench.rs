@@ -69,9 +69,20 @@ pub(crate) fn measure(steps: &mut Steps) -> Result {
             println!("  {bin:<15} .text {text:>7}  .data {data:>6}  .bss {bss:>7} bytes");
         }
         println!("  (arm-none-eabi-size: .text includes vectors and .rodata; the 1 MiB stack is not in .bss)");
+        // Instruction counts are deterministic, so the budget is a check, not a flaky timing.
+        if counted - empty > YAMNET_FRAME_BUDGET {
+            return Err(format!(
+                "yamnet_frame takes {} instructions, over the Cortex-M33 budget of {YAMNET_FRAME_BUDGET}",
+                counted - empty
+            )
+            .into());
+        }
         Ok(Outcome::Done)
     })
 }
+
+/// Instructions one streaming yamnet frame may take on the Cortex-M33 (512-point FFT, 64 mels, log).
+const YAMNET_FRAME_BUDGET: u64 = 30_000;
 
 /// `gcc -O2 -shared -fPIC -o target/qemu/libcount.so tools/qemu/count.c`, unless up to date.
 fn build_plugin() -> Result<PathBuf> {
