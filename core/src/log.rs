@@ -7,12 +7,12 @@
 use crate::Lane;
 
 // Written as bit patterns: these are the exact f32 values of the published constants.
-const LN2_HI: f32 = f32::from_bits(0x3f31_7180);
-const LN2_LO: f32 = f32::from_bits(0x3717_f7d1);
-const LG1: f32 = f32::from_bits(0x3f2a_aaaa); // 0xaaaaaa.0p-24
-const LG2: f32 = f32::from_bits(0x3ecc_ce13); // 0xccce13.0p-25
-const LG3: f32 = f32::from_bits(0x3e91_e9ee); // 0x91e9ee.0p-25
-const LG4: f32 = f32::from_bits(0x3e78_9e26); // 0xf89e26.0p-26
+pub(crate) const LN2_HI: f32 = f32::from_bits(0x3f31_7180);
+pub(crate) const LN2_LO: f32 = f32::from_bits(0x3717_f7d1);
+pub(crate) const LG1: f32 = f32::from_bits(0x3f2a_aaaa); // 0xaaaaaa.0p-24
+pub(crate) const LG2: f32 = f32::from_bits(0x3ecc_ce13); // 0xccce13.0p-25
+pub(crate) const LG3: f32 = f32::from_bits(0x3e91_e9ee); // 0x91e9ee.0p-25
+pub(crate) const LG4: f32 = f32::from_bits(0x3e78_9e26); // 0xf89e26.0p-26
 
 /// `ln(x)` for positive normal finite `x` (the caller guarantees it; see [`ln`] for every input).
 #[inline(always)]
@@ -74,9 +74,7 @@ pub fn ln_clamped<T: Lane>(xs: &mut [T], offset: f32, floor: f32) {
     let mut all_normal = true;
     for v in xs.iter_mut() {
         *v = (*v + T::splat(offset)).map(|x| x.max(floor));
-        for i in 0..T::WIDTH {
-            all_normal &= is_positive_normal(v.lane(i));
-        }
+        all_normal &= v.all(is_positive_normal);
     }
     if all_normal {
         for v in xs.iter_mut() {

@@ -81,8 +81,9 @@ impl Extractor {
                 let input = ScalarInput { frame, mag: &[], prev_mag: &[], bin_hz: 0.0 };
                 scalars::compute(&time_select, &input, &mut scalar_out[(t0 + l) * n_scalars..]);
             };
-            let each: Option<&mut dyn FnMut(usize, &[f32])> = if n_time > 0 { Some(&mut time_scalars) } else { None };
-            gather(signal, &g, cfg.input_scale, t0, lanes, &mut lane_frame, work.fft_in, each);
+            let each: Option<LaneFrameFn<'_>> = if n_time > 0 { Some(&mut time_scalars) } else { None };
+            let source = Source { signal, geometry: &g, scale: cfg.input_scale };
+            source.gather(t0..t0 + lanes, &mut lane_frame, work.fft_in, each);
             let energy = frame::prepare(plan, &tables, &mut work, t0 as u64);
             frame::spectrum(plan, &tables, &mut work);
             if n_scalars > n_time {
@@ -121,49 +122,68 @@ impl Extractor {
     }
 }
 
-/// Copies frames `t0..t0 + lanes` of the padded signal, scaled, into the lanes of `dst` (lanes past `lanes` get
-/// silence, their results are discarded); `each(lane, samples)`, if given, sees every real frame's samples.
-pub(crate) fn gather(
-    signal: &[f32],
-    g: &Geometry,
-    scale: f32,
-    t0: usize,
-    lanes: usize,
-    lane_frame: &mut [f32],
-    dst: &mut [F32x8],
-    mut each: Option<&mut dyn FnMut(usize, &[f32])>,
-) {
-    let frame_at = |l: usize| ((t0 + l) * g.hop).checked_sub(g.pad).and_then(|i| signal.get(i..i + g.span));
-    if each.is_none() && lanes == F32x8::WIDTH {
-        // Eight frames wholly inside the signal: transpose them in one pass.
-        if let [Some(a), Some(b), Some(c), Some(d), Some(e), Some(f), Some(h), Some(i)] = core::array::from_fn(frame_at)
-        {
-            for (j, v) in dst[..g.span].iter_mut().enumerate() {
-                *v = F32x8([a[j], b[j], c[j], d[j], e[j], f[j], h[j], i[j]]) * F32x8::splat(scale);
+/// Sees one gathered frame: its lane and its samples.
+pub(crate) type LaneFrameFn<'a> = &'a mut dyn FnMut(usize, &[f32]);
+
+/// Where batch frames come from: a whole signal, its framing, and the input scale.
+pub(crate) struct Source<'a> {
+    pub signal: &'a [f32],
+    pub geometry: &'a Geometry,
+    pub scale: f32,
+}
+
+impl Source<'_> {
+    /// Copies frames `frames` (at most eight) of the padded signal, scaled, into the lanes of `dst` (the lanes
+    /// after them get silence, their results are discarded); `each(lane, samples)`, if given, sees every real
+    /// frame's samples.
+    pub(crate) fn gather(
+        &self,
+        frames: core::ops::Range<usize>,
+        lane_frame: &mut [f32],
+        dst: &mut [F32x8],
+        mut each: Option<LaneFrameFn<'_>>,
+    ) {
+        let Source { signal, geometry: g, scale } = *self;
+        let (t0, lanes) = (frames.start, frames.len());
+        let frame_at = |l: usize| ((t0 + l) * g.hop).checked_sub(g.pad).and_then(|i| signal.get(i..i + g.span));
+        if each.is_none() && lanes == F32x8::WIDTH {
+            // Eight frames wholly inside the signal: transpose them in one pass.
+            if let [Some(a), Some(b), Some(c), Some(d), Some(e), Some(f), Some(h), Some(i)] =
+                core::array::from_fn(frame_at)
+            {
+                for (j, v) in dst[..g.span].iter_mut().enumerate() {
+                    *v = F32x8::from_array([a[j], b[j], c[j], d[j], e[j], f[j], h[j], i[j]]);
+                }
+                // `x · 1` is `x` for finite x, so skipping it changes no bit.
+                if scale != 1.0 {
+                    for v in dst[..g.span].iter_mut() {
+                        *v = *v * F32x8::splat(scale);
+                    }
+                }
+                return;
             }
-            return;
         }
-    }
-    for l in 0..F32x8::WIDTH {
-        let start = (t0 + l) * g.hop;
-        match frame_at(l) {
-            Some(inside) if l < lanes => {
-                for (d, &x) in lane_frame.iter_mut().zip(inside) {
-                    *d = x * scale;
+        for l in 0..F32x8::WIDTH {
+            let start = (t0 + l) * g.hop;
+            match frame_at(l) {
+                Some(inside) if l < lanes => {
+                    for (d, &x) in lane_frame.iter_mut().zip(inside) {
+                        *d = x * scale;
+                    }
+                }
+                _ => {
+                    for (j, d) in lane_frame.iter_mut().enumerate() {
+                        let x = if l < lanes { padded(signal, g.pad, g.padding, start + j) } else { 0.0 };
+                        *d = x * scale;
+                    }
                 }
             }
-            _ => {
-                for (j, d) in lane_frame.iter_mut().enumerate() {
-                    let x = if l < lanes { padded(signal, g.pad, g.padding, start + j) } else { 0.0 };
-                    *d = x * scale;
-                }
+            for (d, &x) in dst.iter_mut().zip(&*lane_frame) {
+                d.set_lane(l, x);
             }
-        }
-        for (d, &x) in dst.iter_mut().zip(&*lane_frame) {
-            d.set_lane(l, x);
-        }
-        if let Some(each) = each.as_mut().filter(|_| l < lanes) {
-            each(l, lane_frame);
+            if let Some(each) = each.as_mut().filter(|_| l < lanes) {
+                each(l, lane_frame);
+            }
         }
     }
 }

@@ -13,7 +13,7 @@ use crate::config::Config;
 use crate::error::Error;
 use crate::frame;
 use crate::lane::{F32x8, Lane};
-use crate::offline::gather;
+use crate::offline::Source;
 use crate::plan::Plan;
 use crate::stream::geometry;
 
@@ -70,7 +70,12 @@ impl Stft {
 
         for t0 in (0..n_frames).step_by(F32x8::WIDTH) {
             let lanes = (n_frames - t0).min(F32x8::WIDTH);
-            gather(signal, &g, cfg.input_scale, t0, lanes, &mut lane_frame, work.fft_in, None);
+            Source { signal, geometry: &g, scale: cfg.input_scale }.gather(
+                t0..t0 + lanes,
+                &mut lane_frame,
+                work.fft_in,
+                None,
+            );
             frame::prepare(plan, &tables, &mut work, t0 as u64);
             // Lengths come from the plan that carved the buffers, so the FFT cannot refuse them.
             plan.fft().forward_with(tables.fft, work.fft_in, work.scratch, |k, r, i| {

@@ -121,7 +121,7 @@ fn eight_lanes_are_eight_scalar_frames() {
         let fft = RealFft::new(n).unwrap();
         let bins = fft.plan().bins();
         let frames: Vec<Vec<f32>> = (0..8).map(|_| rng.signal(n)).collect();
-        let input: Vec<F32x8> = (0..n).map(|i| F32x8(std::array::from_fn(|l| frames[l][i]))).collect();
+        let input: Vec<F32x8> = (0..n).map(|i| F32x8::from_array(std::array::from_fn(|l| frames[l][i]))).collect();
         let (mut re, mut im) = (vec![F32x8::splat(0.0); bins], vec![F32x8::splat(0.0); bins]);
         fft.forward(&input, &mut re, &mut im, &mut fft.make_scratch()).unwrap();
         for (lane, frame) in frames.iter().enumerate() {
