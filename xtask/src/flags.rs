@@ -8,11 +8,12 @@ Usage: cargo xtask <task> [flags]
 
 Tasks:
   test          Every check: install what is missing, host tests, conformance on all targets, the Cortex-M33
-                bench (printed, not asserted), the golden-data check, rustfmt, clippy. Stops at the first failure.
+                bench (printed, not asserted), the golden-data check, the Python wheel and its pytest suite,
+                rustfmt, clippy. Stops at the first failure.
       --no-install        skip the installer (a missing tool then fails its step)
       --only STEP,...     run only these steps
       --skip STEP,...     run all steps but these
-                          steps: install, host, conformance, m33-bench, golden, fmt, clippy
+                          steps: install, host, conformance, m33-bench, golden, python, fmt, clippy
   conformance   Hash every preset on host, wasm32, wasm32+simd128 and Cortex-M33 (QEMU); fail unless all agree.
       --no-install        skip the installer
       --only TARGET,...   host, wasm32, wasm32+simd128, m33
@@ -43,13 +44,22 @@ pub(crate) enum Step {
     Conformance,
     M33Bench,
     Golden,
+    Python,
     Fmt,
     Clippy,
 }
 
 impl Step {
-    pub(crate) const ALL: [Step; 7] =
-        [Step::Install, Step::Host, Step::Conformance, Step::M33Bench, Step::Golden, Step::Fmt, Step::Clippy];
+    pub(crate) const ALL: [Step; 8] = [
+        Step::Install,
+        Step::Host,
+        Step::Conformance,
+        Step::M33Bench,
+        Step::Golden,
+        Step::Python,
+        Step::Fmt,
+        Step::Clippy,
+    ];
 
     pub(crate) fn name(self) -> &'static str {
         match self {
@@ -58,6 +68,7 @@ impl Step {
             Step::Conformance => "conformance",
             Step::M33Bench => "m33-bench",
             Step::Golden => "golden",
+            Step::Python => "python",
             Step::Fmt => "fmt",
             Step::Clippy => "clippy",
         }

@@ -9,6 +9,7 @@ mod golden;
 mod install;
 mod lint;
 mod m33;
+mod python;
 mod test;
 
 use std::process::ExitCode;

@@ -1,0 +1,63 @@
+//! Output layout: the core writes frame-major rows (`n_frames × n_features`); Python gets librosa's
+//! feature-major `(n_features, n_frames)`, C-contiguous.
+
+use numpy::ndarray::{Array2, Array3};
+use numpy::{IntoPyArray, PyArray2, PyArray3};
+use pyo3::prelude::*;
+
+/// Square tiles for the transpose: a tile of each side fits in L1 together.
+const TILE: usize = 32;
+
+/// Writes the transpose of `src` (`rows × cols`, row-major) into `dst` (`cols × rows`, row-major).
+///
+/// Blocks of `TILE` source rows stay in L1 while each destination row gets `TILE` consecutive values.
+pub fn transpose_into(src: &[f32], rows: usize, cols: usize, dst: &mut [f32]) {
+    assert_eq!(src.len(), rows * cols);
+    assert_eq!(dst.len(), rows * cols);
+    if cols == 0 {
+        return;
+    }
+    for (block, r0) in src.chunks(TILE * cols).zip((0..rows).step_by(TILE)) {
+        for (c, dst_row) in dst.chunks_exact_mut(rows).enumerate() {
+            let out = &mut dst_row[r0..r0 + block.len() / cols];
+            for (d, src_row) in out.iter_mut().zip(block.chunks_exact(cols)) {
+                *d = src_row[c];
+            }
+        }
+    }
+}
+
+/// The transpose of `src` (`rows × cols`) as a new vector.
+pub fn transpose(src: &[f32], rows: usize, cols: usize) -> Vec<f32> {
+    let mut dst = vec![0.0; src.len()];
+    transpose_into(src, rows, cols, &mut dst);
+    dst
+}
+
+/// Feature-major values (`rows × cols`) as a numpy array, without copying.
+pub(crate) fn array2(py: Python<'_>, data: Vec<f32>, rows: usize, cols: usize) -> Bound<'_, PyArray2<f32>> {
+    Array2::from_shape_vec((rows, cols), data).expect("the caller passes rows × cols values").into_pyarray(py)
+}
+
+/// A batch of feature-major matrices (`batch × rows × cols`) as a numpy array, without copying.
+pub(crate) fn array3(py: Python<'_>, data: Vec<f32>, shape: (usize, usize, usize)) -> Bound<'_, PyArray3<f32>> {
+    Array3::from_shape_vec(shape, data).expect("the caller passes batch × rows × cols values").into_pyarray(py)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transposes_every_shape_around_the_tile_size() {
+        for (rows, cols) in [(0, 5), (1, 1), (3, 70), (33, 64), (100, 7), (65, 33)] {
+            let src: Vec<f32> = (0..rows * cols).map(|i| i as f32).collect();
+            let t = transpose(&src, rows, cols);
+            for r in 0..rows {
+                for c in 0..cols {
+                    assert_eq!(t[c * rows + r], src[r * cols + c]);
+                }
+            }
+        }
+    }
+}
