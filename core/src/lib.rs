@@ -35,5 +35,5 @@ pub use offline::{Extractor, Features, extract};
 pub use plan::Plan;
 pub use preset::preset;
 #[cfg(feature = "alloc")]
-pub use stft::{Spectra, Stft, stft};
+pub use stft::{Spectra, stft};
 pub use stream::{Frame, Pipeline};

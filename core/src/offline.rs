@@ -32,8 +32,8 @@ pub struct Features {
 /// A reusable offline extractor: the plan and tables are built once, then any number of signals are extracted.
 #[derive(Clone, Debug)]
 pub struct Extractor {
-    plan: Plan,
-    tables: Vec<f32>,
+    pub(crate) plan: Plan,
+    pub(crate) tables: Vec<f32>,
 }
 
 impl Extractor {

@@ -13,8 +13,7 @@ use crate::config::Config;
 use crate::error::Error;
 use crate::frame;
 use crate::lane::{F32x8, Lane};
-use crate::offline::Source;
-use crate::plan::Plan;
+use crate::offline::{Extractor, Source};
 use crate::stream::geometry;
 
 /// Complex spectra of a whole signal, frame-major.
@@ -30,30 +29,10 @@ pub struct Spectra {
     pub im: Vec<f32>,
 }
 
-/// A reusable STFT: the plan, FFT twiddles and window are built once.
-#[derive(Clone, Debug)]
-pub struct Stft {
-    plan: Plan,
-    tables: Vec<f32>,
-}
-
-impl Stft {
-    /// Validates `config` and builds its tables.
-    pub fn new(config: &Config) -> Result<Self, Error> {
-        let plan = Plan::new(config)?;
-        let mut tables = vec![0.0; plan.tables_len()];
-        plan.fill_tables(&mut tables)?;
-        Ok(Stft { plan, tables })
-    }
-
-    /// The config.
-    pub fn config(&self) -> &Config {
-        self.plan.config()
-    }
-
+impl Extractor {
     /// The complex spectrum of every frame of `signal` (as many frames as [`Config::n_frames`] says). Refuses NaN
     /// or infinite samples (naming the first).
-    pub fn compute(&self, signal: &[f32]) -> Result<Spectra, Error> {
+    pub fn stft(&self, signal: &[f32]) -> Result<Spectra, Error> {
         if let Some(index) = crate::stream::first_non_finite(signal) {
             return Err(Error::NonFinite { index });
         }
@@ -91,7 +70,7 @@ impl Stft {
 
 /// One-shot convenience: the complex spectra of `signal` under `config`'s framing and window.
 pub fn stft(config: &Config, signal: &[f32]) -> Result<Spectra, Error> {
-    Stft::new(config)?.compute(signal)
+    Extractor::new(config)?.stft(signal)
 }
 
 #[cfg(test)]

@@ -5,15 +5,15 @@ use numpy::{Complex32, IntoPyArray, PyArray2, PyArray3, PyReadonlyArray1, PyRead
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use rayon::prelude::*;
-use stapes_core::{Error, Stft};
+use stapes_core::{Error, Extractor};
 
 use crate::config::parse_py;
 use crate::errors::core_error;
 use crate::threads;
 
 /// Writes the spectra of `signal` into `out` (`bins × frames`, row-major).
-pub fn stft_into(stft: &Stft, signal: &[f32], out: &mut [Complex32]) -> Result<(), Error> {
-    let s = stft.compute(signal)?;
+pub fn stft_into(stft: &Extractor, signal: &[f32], out: &mut [Complex32]) -> Result<(), Error> {
+    let s = stft.stft(signal)?;
     for t in 0..s.n_frames {
         let (re, im) = (&s.re[t * s.n_bins..][..s.n_bins], &s.im[t * s.n_bins..][..s.n_bins]);
         for (k, (&r, &i)) in re.iter().zip(im).enumerate() {
@@ -26,7 +26,7 @@ pub fn stft_into(stft: &Stft, signal: &[f32], out: &mut [Complex32]) -> Result<(
 /// A reusable complex STFT for one config.
 #[pyclass(frozen, module = "stapes._native")]
 pub struct StftPlan {
-    inner: Stft,
+    inner: Extractor,
 }
 
 #[pymethods]
@@ -35,7 +35,7 @@ impl StftPlan {
     #[new]
     fn new(py: Python<'_>, json: &str) -> PyResult<Self> {
         let config = parse_py(py, json)?;
-        let inner = Stft::new(&config).map_err(|e| core_error(py, e, None))?;
+        let inner = Extractor::new(&config).map_err(|e| core_error(py, e, None))?;
         Ok(StftPlan { inner })
     }
 
