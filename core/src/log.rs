@@ -73,6 +73,8 @@ pub fn ln(x: f32) -> f32 {
 pub fn ln_clamped<T: Lane>(xs: &mut [T], offset: f32, floor: f32) {
     let mut all_normal = true;
     for v in xs.iter_mut() {
+        // `max` may pick either zero for (−0, +0) depending on the target; values here are sums of non-negative
+        // products plus a non-negative offset, never −0, so it is exact everywhere.
         *v = (*v + T::splat(offset)).map(|x| x.max(floor));
         all_normal &= v.all(is_positive_normal);
     }
