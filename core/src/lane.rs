@@ -3,7 +3,8 @@
 //! The per-frame DSP is generic over a [`Lane`]: `f32` computes one frame, [`F32x8`] computes eight frames
 //! side by side. Each lane of an `F32x8` performs exactly the IEEE operations the scalar path performs, in the
 //! same order, so a frame's bits do not depend on whether it was computed alone (streaming, firmware) or in a
-//! batch of eight (offline, where the compiler turns the lane loops into SIMD). Nothing here reassociates.
+//! batch of eight (offline: SSE2 vectors on x86_64, arrays the compiler may vectorise elsewhere). Nothing here
+//! reassociates.
 
 use core::ops::{Add, Mul, Neg, Sub};
 
