@@ -90,6 +90,29 @@ impl<S: AsRef<[f32]> + AsMut<[f32]>> Pipeline<S> {
         Ok(pipeline)
     }
 
+    /// Rebuilds the pipeline for another config in the same storage, so a device with one fixed array can change
+    /// settings without an allocator. Checks everything first: on error the pipeline is unchanged.
+    pub fn reconfigure(&mut self, config: &Config) -> Result<(), Error> {
+        let plan = Plan::new(config)?;
+        if !config.is_streamable() {
+            return Err(Error::NotStreamable);
+        }
+        let parts = Self::part_lens(&plan);
+        let need = plan.tables_len() + parts.iter().sum::<usize>();
+        let got = self.storage.as_ref().len();
+        if got < need {
+            return Err(Error::Storage { expected: need, got });
+        }
+        if let Err(e) = plan.fill_tables(self.storage.as_mut()) {
+            // Unreachable with a validated plan; restore the old tables rather than leave a mixture.
+            self.plan.fill_tables(self.storage.as_mut())?;
+            return Err(e);
+        }
+        (self.plan, self.parts, self.geometry) = (plan, parts, geometry(config));
+        self.reset();
+        Ok(())
+    }
+
     /// The config this pipeline runs.
     pub fn config(&self) -> &Config {
         self.plan.config()
@@ -176,10 +199,7 @@ impl Pipeline<alloc::vec::Vec<f32>> {
 /// Position of the first NaN or infinity. The common all-finite case is one branch-free pass: adding one to an
 /// all-ones exponent carries into the sign bit, so bit 31 of the OR says whether any sample is NaN or infinite.
 pub(crate) fn first_non_finite(samples: &[f32]) -> Option<usize> {
-    let flag = |x: &f32| (x.to_bits() & 0x7f80_0000).wrapping_add(0x0080_0000);
-    let mut quads = samples.chunks_exact(4);
-    let mut any = (&mut quads).fold(0u32, |acc, q| acc | flag(&q[0]) | flag(&q[1]) | flag(&q[2]) | flag(&q[3]));
-    any = quads.remainder().iter().fold(any, |acc, x| acc | flag(x));
+    let any = samples.iter().fold(0u32, |acc, x| acc | (x.to_bits() & 0x7f80_0000).wrapping_add(0x0080_0000));
     if any & 0x8000_0000 == 0 { None } else { samples.iter().position(|x| !x.is_finite()) }
 }
 

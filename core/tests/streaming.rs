@@ -153,3 +153,32 @@ fn utterance_presets_refuse_to_stream_and_small_storage_is_refused() {
     let mut small = [0.0f32; 16];
     assert!(matches!(Pipeline::new(&config, &mut small[..]), Err(Error::Storage { .. })));
 }
+
+/// `reconfigure` in the same storage gives exactly what a fresh pipeline gives, and a refused config (too big for
+/// the storage, or not streamable) leaves the running pipeline untouched.
+#[test]
+fn reconfigure_in_place_equals_a_fresh_pipeline_and_refusals_change_nothing() {
+    let (yamnet, kaldi) = (streamable("yamnet"), streamable("kaldi-mfcc"));
+    let x = test_signal(4000, 3);
+    let len =
+        Pipeline::<Vec<f32>>::storage_len(&yamnet).unwrap().max(Pipeline::<Vec<f32>>::storage_len(&kaldi).unwrap());
+    let mut p = Pipeline::new(&yamnet, vec![0.0; len]).unwrap();
+    p.push(&x[..1000], &mut |_| {}).unwrap();
+    p.reconfigure(&kaldi).unwrap();
+    let collect = |p: &mut Pipeline<Vec<f32>>| {
+        let mut out = vec![];
+        p.push(&x, &mut |f| out.extend(f.features.iter().map(|v| v.to_bits()))).unwrap();
+        out
+    };
+    let fresh = collect(&mut Pipeline::new_owned(&kaldi).unwrap());
+    assert_eq!(collect(&mut p), fresh);
+
+    let mut big = kaldi.clone();
+    big.frames.n_fft = 4096;
+    big.frames.win_length = 4096;
+    assert!(matches!(p.reconfigure(&big), Err(Error::Storage { .. })));
+    assert_eq!(p.reconfigure(&preset("whisper-80").unwrap()), Err(Error::NotStreamable));
+    p.reset();
+    assert_eq!(p.config(), &kaldi);
+    assert_eq!(collect(&mut p), fresh);
+}
