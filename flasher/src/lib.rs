@@ -7,4 +7,8 @@
 
 extern crate alloc;
 
+mod flash;
+pub mod picoboot;
 pub mod uf2;
+
+pub use flash::{FlashError, Flasher, Progress};
