@@ -1,0 +1,150 @@
+//! [`Transport`] over WebUSB (web-sys), for the dashboard: the RP2350 bootrom's PICOBOOT interface in the browser.
+//!
+//! Needs `--cfg=web_sys_unstable_apis` (set for wasm32 in the root `.cargo/config.toml`).
+
+use alloc::format;
+use alloc::string::{String, ToString};
+
+use js_sys::{Reflect, Uint8Array};
+use wasm_bindgen::JsValue;
+use web_sys::{
+    UsbControlTransferParameters, UsbDevice, UsbDirection, UsbInTransferResult, UsbRecipient, UsbRequestType,
+    UsbTransferStatus,
+};
+
+use crate::picoboot::{INTERFACE_CLASS, Transport, UsbError};
+
+/// The claimed PICOBOOT interface of a WebUSB device.
+pub struct WebUsbTransport {
+    device: UsbDevice,
+    interface: u8,
+    ep_in: u8,
+    ep_out: u8,
+}
+
+/// Maps a rejected WebUSB promise: `NotFoundError` means the device is gone (Chromium's "The device was
+/// disconnected."); anything else keeps its DOMException name and message.
+fn js_error(e: JsValue) -> UsbError {
+    let field = |key: &str| Reflect::get(&e, &JsValue::from_str(key)).ok().and_then(|v| v.as_string());
+    match (field("name"), field("message")) {
+        (Some(name), _) if name == "NotFoundError" => UsbError::Disconnected,
+        (Some(name), Some(message)) => UsbError::Other(format!("{name}: {message}")),
+        _ => UsbError::Other(e.as_string().unwrap_or_else(|| "WebUSB error".to_string())),
+    }
+}
+
+fn status(status: UsbTransferStatus) -> Result<(), UsbError> {
+    match status {
+        UsbTransferStatus::Ok => Ok(()),
+        UsbTransferStatus::Stall => Err(UsbError::Stall),
+        other => Err(UsbError::Other(format!("transfer status {other:?}"))),
+    }
+}
+
+/// Copies an IN transfer's data into `buf`; returns the byte count.
+fn copy_in(result: &UsbInTransferResult, buf: &mut [u8]) -> Result<usize, UsbError> {
+    status(result.status())?;
+    let Some(view) = result.data() else { return Ok(0) };
+    let n = view.byte_length();
+    if n > buf.len() {
+        return Err(UsbError::Other(format!("device sent {n} bytes where at most {} fit", buf.len())));
+    }
+    Uint8Array::new_with_byte_offset_and_length(&view.buffer(), view.byte_offset() as u32, n as u32)
+        .copy_to(&mut buf[..n]);
+    Ok(n)
+}
+
+impl WebUsbTransport {
+    /// Opens `device` (from `navigator.usb.getDevices()` or `requestDevice()`), selects configuration 1 if none is
+    /// active, finds the vendor-class (0xFF) interface and its bulk endpoints by descriptor (their numbers differ
+    /// with and without the mass-storage interface), and claims it.
+    pub async fn open(device: UsbDevice) -> Result<Self, UsbError> {
+        if !device.opened() {
+            device.open().await.map_err(js_error)?;
+        }
+        if device.configuration().is_none() {
+            device.select_configuration(1).await.map_err(js_error)?;
+        }
+        let Some(config) = device.configuration() else {
+            return Err(UsbError::Other("the device has no active configuration".into()));
+        };
+        for interface in config.interfaces().iter() {
+            let alternate = interface.alternate();
+            if alternate.interface_class() != INTERFACE_CLASS {
+                continue;
+            }
+            let (mut ep_in, mut ep_out) = (None, None);
+            for endpoint in alternate.endpoints().iter() {
+                match endpoint.direction() {
+                    UsbDirection::In => ep_in = Some(endpoint.endpoint_number()),
+                    _ => ep_out = Some(endpoint.endpoint_number()),
+                }
+            }
+            let (Some(ep_in), Some(ep_out)) = (ep_in, ep_out) else { continue };
+            let number = interface.interface_number();
+            device.claim_interface(number).await.map_err(js_error)?;
+            return Ok(Self { device, interface: number, ep_in, ep_out });
+        }
+        Err(UsbError::Other(String::from(
+            "no PICOBOOT interface (vendor class 0xFF with two bulk endpoints): is the board in BOOTSEL mode?",
+        )))
+    }
+
+    /// Releases the interface and closes the device (errors ignored: it may already be gone after REBOOT2).
+    pub async fn close(self) {
+        let _ = self.device.release_interface(self.interface).await;
+        let _ = self.device.close().await;
+    }
+
+    fn setup(&self, request: u8) -> UsbControlTransferParameters {
+        UsbControlTransferParameters::new(
+            u16::from(self.interface),
+            UsbRecipient::Interface,
+            request,
+            UsbRequestType::Vendor,
+            0,
+        )
+    }
+}
+
+impl Transport for WebUsbTransport {
+    fn product_id(&self) -> u16 {
+        self.device.product_id()
+    }
+
+    async fn bulk_out(&mut self, data: &[u8]) -> Result<(), UsbError> {
+        // The promise is created (and `data` copied out of wasm memory) before this call returns.
+        let promise = self.device.transfer_out_with_u8_slice(self.ep_out, data).map_err(js_error)?;
+        let result = promise.await.map_err(js_error)?;
+        status(result.status())?;
+        let written = result.bytes_written() as usize;
+        if written != data.len() {
+            return Err(UsbError::Other(format!("{written} of {} bytes sent", data.len())));
+        }
+        Ok(())
+    }
+
+    async fn bulk_in(&mut self, buf: &mut [u8]) -> Result<usize, UsbError> {
+        // Ask for at least one byte: a zero-length acknowledgement still completes the transfer.
+        let length = buf.len().max(1) as u32;
+        let result = self.device.transfer_in(self.ep_in, length).await.map_err(js_error)?;
+        copy_in(&result, buf)
+    }
+
+    async fn control_out(&mut self, request: u8) -> Result<(), UsbError> {
+        let result = self.device.control_transfer_out(&self.setup(request)).await.map_err(js_error)?;
+        status(result.status())
+    }
+
+    async fn control_in(&mut self, request: u8, buf: &mut [u8]) -> Result<usize, UsbError> {
+        let length = u16::try_from(buf.len()).unwrap_or(u16::MAX);
+        let result = self.device.control_transfer_in(&self.setup(request), length).await.map_err(js_error)?;
+        copy_in(&result, buf)
+    }
+
+    async fn clear_halt(&mut self) -> Result<(), UsbError> {
+        self.device.clear_halt(UsbDirection::In, self.ep_in).await.map_err(js_error)?;
+        self.device.clear_halt(UsbDirection::Out, self.ep_out).await.map_err(js_error)?;
+        Ok(())
+    }
+}
