@@ -22,12 +22,16 @@ pub struct WebUsbTransport {
     ep_out: u8,
 }
 
-/// Maps a rejected WebUSB promise: `NotFoundError` means the device is gone (Chromium's "The device was
-/// disconnected."); anything else keeps its DOMException name and message.
+/// Maps a rejected WebUSB promise. A device that is gone shows as `NotFoundError: The device was disconnected.`
+/// (Chromium), or as `NetworkError` when a transfer dies with it; anything else keeps its DOMException name and
+/// message.
 fn js_error(e: JsValue) -> UsbError {
     let field = |key: &str| Reflect::get(&e, &JsValue::from_str(key)).ok().and_then(|v| v.as_string());
     match (field("name"), field("message")) {
-        (Some(name), _) if name == "NotFoundError" => UsbError::Disconnected,
+        (Some(name), Some(message)) if name == "NotFoundError" && message.contains("disconnected") => {
+            UsbError::Disconnected
+        }
+        (Some(name), _) if name == "NetworkError" => UsbError::Disconnected,
         (Some(name), Some(message)) => UsbError::Other(format!("{name}: {message}")),
         _ => UsbError::Other(e.as_string().unwrap_or_else(|| "WebUSB error".to_string())),
     }
