@@ -139,9 +139,9 @@ pub(crate) fn spectrum<T: Lane>(plan: &Plan, tables: &Tables<'_>, work: &mut Wor
         SpectrumKind::Power => {
             plan.fft().forward_with(tables.fft, work.fft_in, work.scratch, |k, r, i| spec[k] = r * r + i * i)
         }
-        SpectrumKind::Magnitude => plan.fft().forward_with(tables.fft, work.fft_in, work.scratch, |k, r, i| {
-            spec[k] = (r * r + i * i).map(crate::sqrt::sqrt)
-        }),
+        SpectrumKind::Magnitude => {
+            plan.fft().forward_with(tables.fft, work.fft_in, work.scratch, |k, r, i| spec[k] = (r * r + i * i).sqrt())
+        }
     };
     debug_assert!(ok.is_ok());
 }

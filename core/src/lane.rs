@@ -20,8 +20,12 @@ pub trait Lane: Copy + Add<Output = Self> + Sub<Output = Self> + Mul<Output = Se
     fn lane(self, i: usize) -> f32;
     /// Sets lane `i`.
     fn set_lane(&mut self, i: usize, v: f32);
-    /// Whether `f` holds for every lane.
-    fn all(self, f: impl Fn(f32) -> bool) -> bool;
+    /// `max(x, floor)` in every lane, with `f32::max`'s answer for a NaN lane: `floor`.
+    fn max_with(self, floor: f32) -> Self;
+    /// IEEE square root of every lane (correctly rounded everywhere, so any implementation gives the same bits).
+    fn sqrt(self) -> Self;
+    /// Whether every lane is a positive normal number (what `ln_normal` needs).
+    fn all_positive_normal(self) -> bool;
     /// The core's `ln` of every lane, each a positive normal number (see `log.rs`).
     fn ln_normal(self) -> Self;
 }
@@ -45,8 +49,16 @@ impl Lane for f32 {
         *self = v;
     }
     #[inline(always)]
-    fn all(self, f: impl Fn(f32) -> bool) -> bool {
-        f(self)
+    fn max_with(self, floor: f32) -> Self {
+        self.max(floor)
+    }
+    #[inline(always)]
+    fn sqrt(self) -> Self {
+        crate::sqrt::sqrt(self)
+    }
+    #[inline(always)]
+    fn all_positive_normal(self) -> bool {
+        crate::log::is_positive_normal(self)
     }
     #[inline(always)]
     fn ln_normal(self) -> Self {
@@ -61,6 +73,7 @@ impl Lane for f32 {
 /// times slower). SSE's `addps`/`subps`/`mulps`/`maxps`/`sqrtps` are `addss`/`subss`/`mulss`/`maxss`/`sqrtss` lane
 /// by lane: the IEEE operations of the scalar path. Elsewhere it is an array.
 #[derive(Clone, Copy)]
+#[repr(transparent)]
 pub struct F32x8(simd::Inner);
 
 impl F32x8 {
@@ -74,6 +87,28 @@ impl F32x8 {
     #[inline(always)]
     pub fn to_array(self) -> [f32; 8] {
         simd::to_array(self.0)
+    }
+
+    /// Eight frames into lanes: `dst[j]` ← `rows[l][j]` (times `w[j]` if given) in lane `l`. The products are
+    /// the scalar path's; only the data movement is batched (a 4×4 transpose on SSE).
+    pub fn gather_rows(rows: [&[f32]; 8], w: Option<&[f32]>, dst: &mut [F32x8]) {
+        let n = dst.len();
+        let rows = rows.map(|r| &r[..n]);
+        // SAFETY: `F32x8` is a transparent wrapper of `simd::Inner`.
+        let inner = unsafe { &mut *(core::ptr::from_mut(dst) as *mut [simd::Inner]) };
+        match w {
+            Some(w) => simd::gather_rows(rows, &w[..n], inner),
+            None => simd::gather_rows(rows, &[], inner),
+        }
+    }
+
+    /// Lanes back into frames: lane `l` of `src[j]` → `dst[l · stride + j]`, for all eight lanes.
+    pub fn scatter_rows(src: &[F32x8], dst: &mut [f32], stride: usize) {
+        let n = src.len();
+        assert!(n <= stride && dst.len() >= 7 * stride + n, "scatter_rows: destination too short");
+        // SAFETY: as in `gather_rows`.
+        let inner = unsafe { &*(core::ptr::from_ref(src) as *const [simd::Inner]) };
+        simd::scatter_rows(inner, dst, stride);
     }
 }
 
@@ -140,9 +175,16 @@ impl Lane for F32x8 {
         *self = Self::from_array(a);
     }
     #[inline(always)]
-    fn all(self, f: impl Fn(f32) -> bool) -> bool {
-        // `&`, not `&&`: no early exit, so the eight tests stay branch-free.
-        self.to_array().iter().fold(true, |ok, &x| ok & f(x))
+    fn max_with(self, floor: f32) -> Self {
+        F32x8(simd::max_with(self.0, floor))
+    }
+    #[inline(always)]
+    fn sqrt(self) -> Self {
+        F32x8(simd::sqrt(self.0))
+    }
+    #[inline(always)]
+    fn all_positive_normal(self) -> bool {
+        simd::all_positive_normal(self.0)
     }
     #[inline(always)]
     fn ln_normal(self) -> Self {
@@ -153,7 +195,7 @@ impl Lane for F32x8 {
 /// SSE2 backend (in every x86_64 CPU, so always available).
 #[cfg(target_arch = "x86_64")]
 mod simd {
-    use core::arch::x86_64::{__m128, _mm_add_ps, _mm_mul_ps, _mm_set1_ps, _mm_sub_ps, _mm_xor_ps};
+    use core::arch::x86_64::{__m128, _mm_add_ps, _mm_loadu_ps, _mm_mul_ps, _mm_set1_ps, _mm_sub_ps, _mm_xor_ps};
 
     pub type Inner = [__m128; 2];
 
@@ -190,6 +232,92 @@ mod simd {
         unsafe {
             let sign = _mm_set1_ps(-0.0);
             [_mm_xor_ps(a[0], sign), _mm_xor_ps(a[1], sign)]
+        }
+    }
+    /// Columns of four rows: `[r0[k], r1[k], r2[k], r3[k]]` for k = 0..4.
+    #[inline(always)]
+    fn transpose4(r: [__m128; 4]) -> [__m128; 4] {
+        use core::arch::x86_64::{_mm_movehl_ps, _mm_movelh_ps, _mm_unpackhi_ps, _mm_unpacklo_ps};
+        unsafe {
+            let (t0, t1) = (_mm_unpacklo_ps(r[0], r[1]), _mm_unpacklo_ps(r[2], r[3]));
+            let (t2, t3) = (_mm_unpackhi_ps(r[0], r[1]), _mm_unpackhi_ps(r[2], r[3]));
+            [_mm_movelh_ps(t0, t1), _mm_movehl_ps(t1, t0), _mm_movelh_ps(t2, t3), _mm_movehl_ps(t3, t2)]
+        }
+    }
+    /// Rows all `dst.len()` long; `w` that long too, or empty for no weights.
+    #[inline(always)]
+    pub fn gather_rows(rows: [&[f32]; 8], w: &[f32], dst: &mut [Inner]) {
+        if w.is_empty() {
+            gather_weighed(rows, dst, |x, _| x);
+        } else {
+            // SAFETY: `w` holds `dst.len()` values and `j + 4 ≤ dst.len()` (see `gather_weighed`).
+            gather_weighed(rows, dst, |x, j| unsafe { _mm_mul_ps(x, _mm_loadu_ps(w.as_ptr().add(j))) });
+        }
+        let quads = dst.len() / 4 * 4;
+        for (j, d) in dst.iter_mut().enumerate().skip(quads) {
+            let x = rows.map(|r| r[j]);
+            *d = from_array(if w.is_empty() { x } else { x.map(|v| v * w[j]) });
+        }
+    }
+    /// The whole quads of `gather_rows`; `weigh(x, j)` gets the four values of a row from index `j`.
+    #[inline(always)]
+    fn gather_weighed(rows: [&[f32]; 8], dst: &mut [Inner], weigh: impl Fn(__m128, usize) -> __m128) {
+        for (q, d) in dst.chunks_exact_mut(4).enumerate() {
+            let j = 4 * q;
+            // SAFETY: j + 4 ≤ dst.len() and every row holds dst.len() values.
+            let load = |l: usize| weigh(unsafe { _mm_loadu_ps(rows[l].as_ptr().add(j)) }, j);
+            let lo = transpose4([load(0), load(1), load(2), load(3)]);
+            let hi = transpose4([load(4), load(5), load(6), load(7)]);
+            for k in 0..4 {
+                d[k] = [lo[k], hi[k]];
+            }
+        }
+    }
+    #[inline(always)]
+    pub fn scatter_rows(src: &[Inner], dst: &mut [f32], stride: usize) {
+        use core::arch::x86_64::_mm_storeu_ps;
+        let n = src.len();
+        let quads = n / 4 * 4;
+        for j in (0..quads).step_by(4) {
+            let quad = &src[j..j + 4];
+            let lo = transpose4([quad[0][0], quad[1][0], quad[2][0], quad[3][0]]);
+            let hi = transpose4([quad[0][1], quad[1][1], quad[2][1], quad[3][1]]);
+            for (k, (lo, hi)) in lo.into_iter().zip(hi).enumerate() {
+                // SAFETY: the caller checked `dst.len() ≥ 7·stride + n`, so `(k + 4)·stride + j + 4 ≤ dst.len()`.
+                unsafe {
+                    _mm_storeu_ps(dst.as_mut_ptr().add(k * stride + j), lo);
+                    _mm_storeu_ps(dst.as_mut_ptr().add((k + 4) * stride + j), hi);
+                }
+            }
+        }
+        for (j, v) in src.iter().enumerate().skip(quads) {
+            for (l, x) in to_array(*v).into_iter().enumerate() {
+                dst[l * stride + j] = x;
+            }
+        }
+    }
+    /// `maxps(x, floor)` returns its second operand when `x` is NaN, as `f32::max(x, floor)` does.
+    #[inline(always)]
+    pub fn max_with(a: Inner, floor: f32) -> Inner {
+        use core::arch::x86_64::_mm_max_ps;
+        unsafe {
+            let f = _mm_set1_ps(floor);
+            [_mm_max_ps(a[0], f), _mm_max_ps(a[1], f)]
+        }
+    }
+    #[inline(always)]
+    pub fn sqrt(a: Inner) -> Inner {
+        use core::arch::x86_64::_mm_sqrt_ps;
+        unsafe { [_mm_sqrt_ps(a[0]), _mm_sqrt_ps(a[1])] }
+    }
+    /// `MIN_POSITIVE ≤ x < ∞` in all eight lanes (false for NaN, as `log::is_positive_normal`).
+    #[inline(always)]
+    pub fn all_positive_normal(a: Inner) -> bool {
+        use core::arch::x86_64::{_mm_and_ps, _mm_cmpge_ps, _mm_cmplt_ps, _mm_movemask_ps};
+        unsafe {
+            let (lo, hi) = (_mm_set1_ps(f32::MIN_POSITIVE), _mm_set1_ps(f32::INFINITY));
+            let ok = |x| _mm_and_ps(_mm_cmpge_ps(x, lo), _mm_cmplt_ps(x, hi));
+            _mm_movemask_ps(_mm_and_ps(ok(a[0]), ok(a[1]))) == 0xf
         }
     }
     /// `log::ln_normal_lanes` step for step: the integer steps are exact, the float ones the same IEEE
@@ -260,6 +388,35 @@ mod simd {
     pub fn neg(a: Inner) -> Inner {
         a.map(|x| -x)
     }
+    /// Rows all `dst.len()` long; `w` that long too, or empty for no weights.
+    #[inline(always)]
+    pub fn gather_rows(rows: [&[f32]; 8], w: &[f32], dst: &mut [Inner]) {
+        for (j, d) in dst.iter_mut().enumerate() {
+            let x = rows.map(|r| r[j]);
+            *d = if w.is_empty() { x } else { x.map(|v| v * w[j]) };
+        }
+    }
+    #[inline(always)]
+    pub fn scatter_rows(src: &[Inner], dst: &mut [f32], stride: usize) {
+        for (j, v) in src.iter().enumerate() {
+            for (l, &x) in v.iter().enumerate() {
+                dst[l * stride + j] = x;
+            }
+        }
+    }
+    #[inline(always)]
+    pub fn max_with(a: Inner, floor: f32) -> Inner {
+        a.map(|x| x.max(floor))
+    }
+    #[inline(always)]
+    pub fn sqrt(a: Inner) -> Inner {
+        a.map(crate::sqrt::sqrt)
+    }
+    /// `&`, not `&&`: no early exit, so the eight tests stay branch-free.
+    #[inline(always)]
+    pub fn all_positive_normal(a: Inner) -> bool {
+        a.iter().fold(true, |ok, &x| ok & crate::log::is_positive_normal(x))
+    }
     #[inline(always)]
     pub fn ln_normal(a: Inner) -> Inner {
         crate::log::ln_normal_lanes(a)
@@ -290,6 +447,36 @@ mod tests {
                 assert_eq!(got[i].to_bits(), crate::log::ln(x[i]).to_bits(), "ln({:e})", x[i]);
             }
             bits += 1_000_003;
+        }
+        let specials = F32x8::from_array([f32::NAN, -1.0, 0.0, f32::MIN_POSITIVE, 1e-39, f32::INFINITY, 4.0, 2.0]);
+        for i in 0..8 {
+            let x = specials.lane(i);
+            assert_eq!(specials.max_with(0.5).lane(i).to_bits(), x.max(0.5).to_bits());
+            assert_eq!(specials.sqrt().lane(i).to_bits(), crate::sqrt::sqrt(x).to_bits());
+            assert_eq!(a.sqrt().lane(i).to_bits(), crate::sqrt::sqrt(a.lane(i)).to_bits());
+            let one = F32x8::splat(3.0);
+            let mut probe = one;
+            probe.set_lane(i, x);
+            assert_eq!(probe.all_positive_normal(), crate::log::is_positive_normal(x), "{x:e}");
+        }
+        // Gather and scatter: every length's quads and tail, with and without weights.
+        let rows: Vec<Vec<f32>> = (0..8).map(|l| (0..11).map(|j| (l * 100 + j) as f32 * 0.37).collect()).collect();
+        let w: Vec<f32> = (0..11).map(|j| 1.0 / (j as f32 + 3.0)).collect();
+        for n in 0..=11 {
+            let refs: [&[f32]; 8] = core::array::from_fn(|l| &rows[l][..]);
+            let mut plain = vec![F32x8::default(); n];
+            let mut weighted = vec![F32x8::default(); n];
+            F32x8::gather_rows(refs, None, &mut plain);
+            F32x8::gather_rows(refs, Some(&w), &mut weighted);
+            let mut back = vec![0.0f32; 8 * 11];
+            F32x8::scatter_rows(&plain, &mut back, 11);
+            for j in 0..n {
+                for l in 0..8 {
+                    assert_eq!(plain[j].lane(l), rows[l][j]);
+                    assert_eq!(weighted[j].lane(l).to_bits(), (rows[l][j] * w[j]).to_bits());
+                    assert_eq!(back[l * 11 + j], rows[l][j]);
+                }
+            }
         }
         let mut c = a;
         c.set_lane(3, 9.0);

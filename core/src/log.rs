@@ -48,7 +48,7 @@ pub(crate) fn ln_normal_lanes<const N: usize>(x: [f32; N]) -> [f32; N] {
 }
 
 #[inline(always)]
-fn is_positive_normal(x: f32) -> bool {
+pub(crate) fn is_positive_normal(x: f32) -> bool {
     x.to_bits().wrapping_sub(0x0080_0000) < 0x7f00_0000
 }
 
@@ -75,8 +75,8 @@ pub fn ln_clamped<T: Lane>(xs: &mut [T], offset: f32, floor: f32) {
     for v in xs.iter_mut() {
         // `max` may pick either zero for (−0, +0) depending on the target; values here are sums of non-negative
         // products plus a non-negative offset, never −0, so it is exact everywhere.
-        *v = (*v + T::splat(offset)).map(|x| x.max(floor));
-        all_normal &= v.all(is_positive_normal);
+        *v = (*v + T::splat(offset)).max_with(floor);
+        all_normal &= v.all_positive_normal();
     }
     if all_normal {
         for v in xs.iter_mut() {

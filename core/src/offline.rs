@@ -8,9 +8,10 @@ use alloc::vec::Vec;
 use crate::config::{Config, Normalize, Scalars};
 use crate::error::Error;
 use crate::frame;
+use crate::frame::Work;
 use crate::framing::{Geometry, padded};
 use crate::lane::{F32x8, Lane};
-use crate::plan::Plan;
+use crate::plan::{Plan, Tables};
 use crate::scalars::{self, ScalarInput};
 use crate::stream::{first_non_finite, geometry, spectral_scalars};
 
@@ -83,8 +84,7 @@ impl Extractor {
             };
             let each: Option<LaneFrameFn<'_>> = if n_time > 0 { Some(&mut time_scalars) } else { None };
             let source = Source { signal, geometry: &g, scale: cfg.input_scale };
-            source.gather(t0..t0 + lanes, &mut lane_frame, work.fft_in, each);
-            let energy = frame::prepare(plan, &tables, &mut work, t0 as u64);
+            let energy = source.prepare(plan, &tables, t0..t0 + lanes, &mut lane_frame, &mut work, each);
             frame::spectrum(plan, &tables, &mut work);
             if n_scalars > n_time {
                 for l in 0..lanes {
@@ -96,18 +96,29 @@ impl Extractor {
                 }
             }
             frame::compress(plan, &tables, work.spec, &mut row);
-            for l in 0..lanes {
-                let dst = &mut bands[(t0 + l) * n_bands..][..n_bands];
-                for (d, v) in dst.iter_mut().zip(&row) {
-                    *d = v.lane(l);
+            if lanes == F32x8::WIDTH {
+                F32x8::scatter_rows(&row, &mut bands[t0 * n_bands..], n_bands);
+            } else {
+                for l in 0..lanes {
+                    let dst = &mut bands[(t0 + l) * n_bands..][..n_bands];
+                    for (d, v) in dst.iter_mut().zip(&row) {
+                        *d = v.lane(l);
+                    }
                 }
+            }
+            for l in 0..lanes {
                 energies[t0 + l] = energy.lane(l);
             }
         }
 
         if let Normalize::Utterance { range } = cfg.normalize {
-            let floor = bands.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v)) - range;
-            for v in bands.iter_mut() {
+            let floor = utterance_max(&bands) - range;
+            let mut octets = bands.chunks_exact_mut(F32x8::WIDTH);
+            for o in &mut octets {
+                let v = F32x8::from_array(core::array::from_fn(|i| o[i])).max_with(floor);
+                o.copy_from_slice(&v.to_array());
+            }
+            for v in octets.into_remainder() {
                 *v = v.max(floor);
             }
         }
@@ -122,6 +133,19 @@ impl Extractor {
     }
 }
 
+/// The largest value (NaNs ignored, as `f32::max` does), eight running maxima at a time: the maximum of a set
+/// does not depend on the order it is taken in, so this equals the sequential fold.
+fn utterance_max(values: &[f32]) -> f32 {
+    let mut octets = values.chunks_exact(F32x8::WIDTH);
+    let mut acc = [f32::NEG_INFINITY; 8];
+    for o in &mut octets {
+        for (a, &v) in acc.iter_mut().zip(o) {
+            *a = a.max(v);
+        }
+    }
+    octets.remainder().iter().chain(&acc).fold(f32::NEG_INFINITY, |m, &v| m.max(v))
+}
+
 /// Sees one gathered frame: its lane and its samples.
 pub(crate) type LaneFrameFn<'a> = &'a mut dyn FnMut(usize, &[f32]);
 
@@ -133,6 +157,47 @@ pub(crate) struct Source<'a> {
 }
 
 impl Source<'_> {
+    /// Frames `frames` (at most eight) of the padded signal, ready for the FFT in the lanes of `work.fft_in`:
+    /// [`Source::gather`] then [`frame::prepare`], except that eight whole frames needing only the window are
+    /// windowed while they are transposed (the same products, one pass fewer). Returns `prepare`'s log energy.
+    pub(crate) fn prepare(
+        &self,
+        plan: &Plan,
+        tables: &Tables<'_>,
+        frames: core::ops::Range<usize>,
+        lane_frame: &mut [f32],
+        work: &mut Work<'_, F32x8>,
+        each: Option<LaneFrameFn<'_>>,
+    ) -> F32x8 {
+        if each.is_none()
+            && frame::windows_directly(plan)
+            && let Some(rows) = self.whole_frames(frames.clone())
+        {
+            let (woff, w) = (plan.woff, tables.window);
+            let rows = rows.map(|r| &r[woff..woff + w.len()]);
+            F32x8::gather_rows(rows, Some(w), &mut work.fft_in[woff..woff + w.len()]);
+            work.fft_in[..woff].fill(F32x8::default());
+            work.fft_in[woff + w.len()..].fill(F32x8::default());
+            return F32x8::default();
+        }
+        self.gather(frames.clone(), lane_frame, work.fft_in, each);
+        frame::prepare(plan, tables, work, frames.start as u64)
+    }
+
+    /// The samples of frames `frames` if there are eight and all lie wholly inside the signal (no padding).
+    fn whole_frames(&self, frames: core::ops::Range<usize>) -> Option<[&[f32]; 8]> {
+        let g = self.geometry;
+        let frame_at = |l: usize| {
+            let start = ((frames.start + l) * g.hop).checked_sub(g.pad)?;
+            self.signal.get(start..start + g.span)
+        };
+        if frames.len() != F32x8::WIDTH {
+            return None;
+        }
+        let rows: [Option<&[f32]>; 8] = core::array::from_fn(frame_at);
+        rows.iter().all(Option::is_some).then(|| rows.map(Option::unwrap_or_default))
+    }
+
     /// Copies frames `frames` (at most eight) of the padded signal, scaled, into the lanes of `dst` (the lanes
     /// after them get silence, their results are discarded); `each(lane, samples)`, if given, sees every real
     /// frame's samples.
@@ -146,14 +211,10 @@ impl Source<'_> {
         let Source { signal, geometry: g, scale } = *self;
         let (t0, lanes) = (frames.start, frames.len());
         let frame_at = |l: usize| ((t0 + l) * g.hop).checked_sub(g.pad).and_then(|i| signal.get(i..i + g.span));
-        if each.is_none() && lanes == F32x8::WIDTH {
+        if each.is_none() {
             // Eight frames wholly inside the signal: transpose them in one pass.
-            if let [Some(a), Some(b), Some(c), Some(d), Some(e), Some(f), Some(h), Some(i)] =
-                core::array::from_fn(frame_at)
-            {
-                for (j, v) in dst[..g.span].iter_mut().enumerate() {
-                    *v = F32x8::from_array([a[j], b[j], c[j], d[j], e[j], f[j], h[j], i[j]]);
-                }
+            if let Some(rows) = self.whole_frames(frames.clone()) {
+                F32x8::gather_rows(rows, None, &mut dst[..g.span]);
                 // `x · 1` is `x` for finite x, so skipping it changes no bit.
                 if scale != 1.0 {
                     for v in dst[..g.span].iter_mut() {

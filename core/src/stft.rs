@@ -2,7 +2,7 @@
 //! then the real FFT, keeping the real and imaginary parts (librosa's `stft`, numpy's `rfft` sign convention:
 //! `X[k] = Σ x[n]·e^(−2πikn/N)`).
 //!
-//! Frames are gathered exactly as offline extraction gathers them and run through the same [`frame::prepare`]
+//! Frames are gathered exactly as offline extraction gathers them and run through the same [`prepare`](crate::frame::prepare)
 //! eight at a time, so the power spectrum `re² + im²` of a frame is the one the feature pipeline sees. The mel,
 //! log, normalisation, MFCC and scalar settings of the config are ignored.
 
@@ -11,7 +11,6 @@ use alloc::vec::Vec;
 
 use crate::config::Config;
 use crate::error::Error;
-use crate::frame;
 use crate::lane::{F32x8, Lane};
 use crate::offline::{Extractor, Source};
 use crate::stream::geometry;
@@ -49,13 +48,8 @@ impl Extractor {
 
         for t0 in (0..n_frames).step_by(F32x8::WIDTH) {
             let lanes = (n_frames - t0).min(F32x8::WIDTH);
-            Source { signal, geometry: &g, scale: cfg.input_scale }.gather(
-                t0..t0 + lanes,
-                &mut lane_frame,
-                work.fft_in,
-                None,
-            );
-            frame::prepare(plan, &tables, &mut work, t0 as u64);
+            let source = Source { signal, geometry: &g, scale: cfg.input_scale };
+            source.prepare(plan, &tables, t0..t0 + lanes, &mut lane_frame, &mut work, None);
             // Lengths come from the plan that carved the buffers, so the FFT cannot refuse them.
             plan.fft().forward_with(tables.fft, work.fft_in, work.scratch, |k, r, i| {
                 for l in 0..lanes {
