@@ -150,7 +150,8 @@ impl<T: Transport> Flasher<T> {
 
     /// Flashes `uf2` and reboots into it. `progress` is called after every sector with the bytes done so far; its
     /// returning `Break` cancels the update there (never mid-sector). After any error the device stays in the ROM
-    /// bootloader and `flash` can be called again (on a new transport after a disconnect).
+    /// bootloader and `flash` can be called again (on a new transport after a disconnect). A device that vanishes
+    /// during the final REBOOT2 counts as success: every sector was verified by then.
     pub async fn flash(
         &mut self,
         uf2: &Uf2,
@@ -185,7 +186,12 @@ impl<T: Transport> Flasher<T> {
         let _ = progress(state);
         let reboot =
             Command::Reboot2 { flags: picoboot::REBOOT2_NORMAL, delay_ms: REBOOT_DELAY_MS, param0: 0, param1: 0 };
-        self.run(reboot, &mut [], state).await
+        match self.run(reboot, &mut [], state).await {
+            // Gone before acknowledging: it rebooted early (or was unplugged). Either way the image is complete and
+            // verified, and the caller's next step, waiting for the node to enumerate, tells which.
+            Err(FlashError::Disconnected { .. }) => Ok(()),
+            other => other,
+        }
     }
 
     /// Erases (if `erase`), writes, reads back and compares one sector.

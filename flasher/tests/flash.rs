@@ -177,6 +177,18 @@ fn a_vanished_device_stays_an_error_until_replugged() {
 }
 
 #[test]
+fn vanishing_at_the_reboot_is_success() {
+    let (_, uf2) = firmware();
+    let mut device = FakeBootrom::new();
+    // 2 setup commands + 3 per non-boot sector + WRITE and READ of the boot sector, then REBOOT2.
+    device.inject(Fault::Disconnect { nth: 2 + 3 * 3 + 2 });
+    let (device, result, _) = flash(device, &uf2);
+    result.unwrap();
+    assert!(!matches!(device.log.last(), Some(Command::Reboot2 { .. })));
+    assert_holds_exactly(&device, &uf2);
+}
+
+#[test]
 fn cancel_stops_between_sectors_and_retries() {
     let (_, uf2) = firmware();
     let mut flasher = Flasher::new(FakeBootrom::new());
