@@ -1,8 +1,4 @@
-//! Firmware updates for the stapes node (RP2350, Pico 2) without a toolchain: UF2 files are written ([`uf2::write`]),
-//! parsed and validated before anything is erased ([`uf2::Uf2::parse`]), and flashed through the bootrom's PICOBOOT
-//! interface by [`Flasher`] over any [`picoboot::Transport`] (WebUSB in the dashboard, a fake in tests).
-//!
-//! `no_std` + `alloc`: the same code runs in the browser (wasm), in `cargo xtask` and in host tests.
+#![doc = include_str!("../README.md")]
 #![no_std]
 
 extern crate alloc;
