@@ -87,6 +87,8 @@ test('the UF2 lands exactly, boot sector last, then REBOOT2', () => {
   boot.onreboot = () => reboots++;
   assert.equal(flash(boot, firmware, { onProgress: (done, total) => (seen.push([done, total]), 0) }), null);
   assertHoldsExactly(boot);
+  assert.equal(boot.mismatch(firmware), null);
+  assert.equal(new FakePicoboot().mismatch(firmware), FLASH_BASE);
   assert.ok(boot.rebooted && boot.disconnected);
   assert.equal(reboots, 1);
   assert.equal(boot.exclusive, 2);

@@ -11,6 +11,7 @@
 //   boot.inject({ kind: 'disconnect', nth: 5 });      // cable pulled when the 6th command arrives
 //   const device = createDevice(boot);               // hand this to the page's fake navigator.usb
 //   boot.payload(0x10000000, 4096);                  // what flash holds now; boot.log: commands received
+//   boot.mismatch(uf2Bytes);                         // null if flash holds every page of the UF2
 //   boot.reconnect();                                // plugged back in with BOOTSEL held
 //
 // Faults fire once; a retry then succeeds. `boot.ondisconnect` / `boot.onreboot` are called when the device goes
@@ -77,6 +78,25 @@
     payload(addr, len) {
       const at = addr - FLASH_BASE;
       return this.flash.slice(at, at + len);
+    }
+
+    /**
+     * Checks that flash holds every page of a UF2 file (`Uint8Array`) at its address, skipping blocks flagged
+     * not-main-flash or tagged RP2_IGNORE_BLOCK (the RP2350-E10 block). Returns null, or the first flash address
+     * that differs.
+     */
+    mismatch(uf2) {
+      const v = new DataView(uf2.buffer, uf2.byteOffset, uf2.byteLength);
+      for (let at = 0; at + 512 <= uf2.length; at += 512) {
+        const flags = v.getUint32(at + 8, true);
+        const addr = v.getUint32(at + 12, true);
+        const size = v.getUint32(at + 16, true);
+        const ignored = (flags & 0x8000) !== 0 && v.getUint32(at + 32 + size, true) === 0x9957e304;
+        if ((flags & 1) !== 0 || ignored) continue;
+        const page = this.payload(addr, size);
+        for (let i = 0; i < size; i++) if (page[i] !== uf2[at + 32 + i]) return addr + i;
+      }
+      return null;
     }
 
     takeFault(pick) {
