@@ -22,19 +22,38 @@ pub struct WebUsbTransport {
     ep_out: u8,
 }
 
-/// Maps a rejected WebUSB promise. A device that is gone shows as `NotFoundError: The device was disconnected.`
-/// (Chromium), or as `NetworkError` when a transfer dies with it; anything else keeps its DOMException name and
-/// message.
+/// The DOMException name and message of a rejected WebUSB promise.
+fn dom_error(e: &JsValue) -> (String, String) {
+    let field = |key: &str| Reflect::get(e, &JsValue::from_str(key)).ok().and_then(|v| v.as_string());
+    let name = field("name").unwrap_or_default();
+    let message = field("message").or_else(|| e.as_string()).unwrap_or_else(|| "WebUSB error".to_string());
+    (name, message)
+}
+
+/// Maps a rejected transfer. A device that is gone shows as `NotFoundError: The device was disconnected.`
+/// (Chromium), or as `NetworkError` when a transfer dies with it; anything else keeps its name and message.
 fn js_error(e: JsValue) -> UsbError {
-    let field = |key: &str| Reflect::get(&e, &JsValue::from_str(key)).ok().and_then(|v| v.as_string());
-    match (field("name"), field("message")) {
-        (Some(name), Some(message)) if name == "NotFoundError" && message.contains("disconnected") => {
-            UsbError::Disconnected
-        }
-        (Some(name), _) if name == "NetworkError" => UsbError::Disconnected,
-        (Some(name), Some(message)) => UsbError::Other(format!("{name}: {message}")),
-        _ => UsbError::Other(e.as_string().unwrap_or_else(|| "WebUSB error".to_string())),
+    match dom_error(&e) {
+        (name, message) if name == "NotFoundError" && message.contains("disconnected") => UsbError::Disconnected,
+        (name, _) if name == "NetworkError" => UsbError::Disconnected,
+        (name, message) if name.is_empty() => UsbError::Other(message),
+        (name, message) => UsbError::Other(format!("{name}: {message}")),
     }
+}
+
+/// Maps a failure to open or claim: the usual causes have a fix the user can apply.
+fn open_error(e: JsValue) -> UsbError {
+    let (name, message) = dom_error(&e);
+    let hint = match name.as_str() {
+        "SecurityError" => {
+            "the browser may not open the board: on Linux install firmware/99-stapes.rules (udev) and replug it; \
+             close other tabs or programs (picotool) using it"
+        }
+        // Chromium's "Unable to claim interface." / an operation on the interface still in progress elsewhere.
+        "NetworkError" | "InvalidStateError" => "another tab or program holds the board: close it and retry",
+        _ => return js_error(e),
+    };
+    UsbError::Other(format!("{name}: {message} ({hint})"))
 }
 
 fn status(status: UsbTransferStatus) -> Result<(), UsbError> {
@@ -64,10 +83,10 @@ impl WebUsbTransport {
     /// with and without the mass-storage interface), and claims it.
     pub async fn open(device: UsbDevice) -> Result<Self, UsbError> {
         if !device.opened() {
-            device.open().await.map_err(js_error)?;
+            device.open().await.map_err(open_error)?;
         }
         if device.configuration().is_none() {
-            device.select_configuration(1).await.map_err(js_error)?;
+            device.select_configuration(1).await.map_err(open_error)?;
         }
         let Some(config) = device.configuration() else {
             return Err(UsbError::Other("the device has no active configuration".into()));
@@ -86,7 +105,7 @@ impl WebUsbTransport {
             }
             let (Some(ep_in), Some(ep_out)) = (ep_in, ep_out) else { continue };
             let number = interface.interface_number();
-            device.claim_interface(number).await.map_err(js_error)?;
+            device.claim_interface(number).await.map_err(open_error)?;
             return Ok(Self { device, interface: number, ep_in, ep_out });
         }
         Err(UsbError::Other(String::from(
