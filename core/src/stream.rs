@@ -199,7 +199,12 @@ impl Pipeline<alloc::vec::Vec<f32>> {
 /// Position of the first NaN or infinity. The common all-finite case is one branch-free pass: adding one to an
 /// all-ones exponent carries into the sign bit, so bit 31 of the OR says whether any sample is NaN or infinite.
 pub(crate) fn first_non_finite(samples: &[f32]) -> Option<usize> {
-    let any = samples.iter().fold(0u32, |acc, x| acc | (x.to_bits() & 0x7f80_0000).wrapping_add(0x0080_0000));
+    let flag = |acc: u32, x: &f32| acc | (x.to_bits() & 0x7f80_0000).wrapping_add(0x0080_0000);
+    // Eight per step, each octet reduced on its own: unrolled for cores that do not unroll (Cortex-M), an
+    // eight-wide vector OR where there are vectors.
+    let mut octets = samples.chunks_exact(8);
+    let any = (&mut octets).fold(0u32, |acc, o| acc | o.iter().fold(0, flag));
+    let any = octets.remainder().iter().fold(any, flag);
     if any & 0x8000_0000 == 0 { None } else { samples.iter().position(|x| !x.is_finite()) }
 }
 
