@@ -20,9 +20,19 @@ pub(crate) fn clippy(steps: &mut Steps) -> Result {
         Ok(Outcome::Done)
     })?;
     steps.run("clippy: runners (wasm32, thumbv8m)", || {
-        let wasm = ["-p", "stapes-conformance", "-p", "stapes-conformance-wasm", "--target", "wasm32-unknown-unknown"];
+        let wasm = [
+            "-p",
+            "stapes-conformance",
+            "-p",
+            "stapes-conformance-wasm",
+            "-p",
+            "stapes-node",
+            "--target",
+            "wasm32-unknown-unknown",
+        ];
         cmd::run(cargo().arg("clippy").args(wasm).args(["--", "-D", "warnings"]))?;
-        let mcu = ["-p", "stapes-conformance", "-p", "stapes-conformance-m33", "--target", m33::TARGET];
+        let mcu =
+            ["-p", "stapes-conformance", "-p", "stapes-conformance-m33", "-p", "stapes-node", "--target", m33::TARGET];
         cmd::run(cargo().arg("clippy").args(mcu).args(["--", "-D", "warnings"]))?;
         Ok(Outcome::Done)
     })

@@ -70,10 +70,11 @@ impl<const N: usize> Write for Text<N> {
 }
 
 impl<F: NorFlash, C: Clock> Node<'_, F, C> {
-    /// Answers one request (one whole USB transfer) into `response` (every response fits 512 bytes; give it
-    /// [`MAX_MESSAGE_LEN`](stapes_protocol::MAX_MESSAGE_LEN) to be safe). Any bytes give a response: malformed,
-    /// oversized and unknown requests get a [`WireError`]. `settings/set` and `settings/reset` write flash: they stop
-    /// a running stream first (the write stalls the device) and must be awaited to the end, never cancelled.
+    /// Answers one request (one whole USB transfer) into `response`: give it
+    /// [`MAX_MESSAGE_LEN`](stapes_protocol::MAX_MESSAGE_LEN) bytes (answers are a few hundred at most; one that does
+    /// not fit gives `len` 0). Any bytes get an answer: malformed, oversized and unknown requests a [`WireError`].
+    /// `settings/set` and `settings/reset` write flash: they stop a running stream first (the write stalls the
+    /// device) and must be awaited to the end, never cancelled.
     pub async fn handle(&mut self, request: &[u8], response: &mut [u8]) -> Reply {
         let (header, body) = match Header::split(request) {
             Ok(split) => split,

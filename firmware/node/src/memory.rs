@@ -3,9 +3,10 @@
 
 use stapes_protocol::MAX_MESSAGE_LEN;
 
-/// f32 elements of pipeline storage: 64 KiB. At 16 kHz every preset's streamable form fits (the largest,
-/// `kaldi-mfcc`/`whisper-128`, needs well under this; `firmware/node/tests/capacity.rs` prints and checks them),
-/// except `librosa-mel`/`librosa-mfcc` at their native 22.05 kHz with a 2048-point FFT, which need more.
+/// f32 elements of pipeline storage: 64 KiB. Every preset's streamable form at its own rate fits except librosa's
+/// at 22.05 kHz with a 2048-point FFT: `whisper-80` 3,536, `whisper-128` 3,634, `yamnet`/`vggish` 3,932,
+/// `kaldi-fbank` 3,869, `kaldi-mfcc` 4,158, `librosa-mel` 16,593, `librosa-mfcc` 19,045 (`tests/capacity.rs`).
+/// The headroom is for larger FFTs at 16 kHz (a 1024-point librosa-style config fits).
 pub const PIPELINE_CAPACITY: usize = 16 * 1024;
 /// Bytes of the send queue for topic messages: about 60 yamnet frames (0.6 s of stream) at 280 bytes each.
 pub const QUEUE_BYTES: usize = 16 * 1024;

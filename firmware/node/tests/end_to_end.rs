@@ -200,3 +200,45 @@ fn settings_set_while_streaming_stops_the_stream() {
     ok::<SettingsSet>(&mut node, &s, |a| assert!(!a.stream_stopped));
     ok::<InfoEp>(&mut node, &(), |i| assert_eq!((i.preset, i.preset_streaming), (Some("whisper-80"), true)));
 }
+
+/// With raw audio on, the 16-bit samples the node sends are exactly what its pipeline ran on: a host recomputing
+/// the features from them gets the same bits (the dashboard's parity view).
+#[test]
+fn raw_audio_reproduces_the_features_bit_for_bit() {
+    use stapes_node::protocol::{AudioBlock, AudioTopic, Streams};
+    let mut memory = Box::new(Memory::new());
+    let mut flash = Flash::new();
+    let clock = TestClock::default();
+    let mut node = embassy_futures::block_on(Node::boot(&mut memory, &mut flash, RANGE, &clock, IDENTITY));
+    let s = NodeSettings {
+        streams: Streams { features: true, scalars: false, audio: true, health: false },
+        ..settings::defaults()
+    };
+    ok::<SettingsSet>(&mut node, &s, |_| {});
+    ok::<StreamStart>(&mut node, &(), |()| {});
+    let x = signal(40_000, 16_000.0);
+    let mut messages = vec![];
+    for chunk in x.chunks(2500) {
+        node.push_audio(chunk);
+        messages.extend(drain(&mut node));
+    }
+    ok::<StreamStop>(&mut node, &(), |()| {});
+    messages.extend(drain(&mut node));
+
+    let mut audio = vec![];
+    for (i, (seq, body)) in of_topic::<AudioTopic>(&messages).into_iter().enumerate() {
+        let block: AudioBlock<'_> = decode_body(body).unwrap();
+        assert_eq!((block.first_sample, seq as usize), (audio.len() as u64, i));
+        assert!(block.samples.len() <= stapes_node::protocol::MAX_AUDIO_SAMPLES);
+        audio.extend(block.samples.iter().map(|q| f32::from(q) / 32768.0));
+    }
+    assert_eq!(audio.len(), x.len());
+    assert!(audio.iter().zip(&x).all(|(a, b)| (a - b).abs() <= 0.5 / 32768.0 + 1e-7));
+    let want = reference(&s.config, &audio, &[audio.len()]);
+    let got: Vec<Vec<u32>> = of_topic::<FeaturesTopic>(&messages)
+        .iter()
+        .map(|(_, body)| bits(decode_body::<FeatureFrame<'_>>(body).unwrap().features.iter()))
+        .collect();
+    assert_eq!(got.len(), want.len());
+    assert!(got.iter().zip(&want).all(|(g, w)| *g == w.1));
+}
