@@ -13,12 +13,15 @@ Tasks:
       --no-install        skip the installer (a missing tool then fails its step)
       --only STEP,...     run only these steps
       --skip STEP,...     run all steps but these
-                          steps: install, host, conformance, m33-bench, golden, python, fmt, clippy
+                          steps: install, host, conformance, m33-bench, firmware, golden, python, fmt, clippy
   conformance   Hash every preset on host, wasm32, wasm32+simd128 and Cortex-M33 (QEMU); fail unless all agree.
       --no-install        skip the installer
       --only TARGET,...   host, wasm32, wasm32+simd128, m33
   m33-bench     Instructions of one `yamnet_frame()` call on Cortex-M33 (QEMU plugin), section sizes, stack use.
       --no-install        skip the installer
+  firmware      The Pico 2 firmware: release ELF, target/firmware/stapes-node.uf2 (RP2350 family) and
+                stapes-node.json (version, git hash, size, sha256). Fails over 256 KiB flash or 128 KiB static RAM.
+      --no-install        skip the installer (the thumbv8m target must be there)
   install       Only the installer: rustup targets, apt packages, Python venv at target/venv. Idempotent.
   dashboard     Build and serve the dashboard with the simulated node (not built yet).
   help          This text.
@@ -31,6 +34,7 @@ pub(crate) enum Task {
     Test(TestFlags),
     Conformance(ConformanceFlags),
     M33Bench(BenchFlags),
+    Firmware(FirmwareFlags),
     Install,
     Dashboard,
     Help,
@@ -43,6 +47,7 @@ pub(crate) enum Step {
     Host,
     Conformance,
     M33Bench,
+    Firmware,
     Golden,
     Python,
     Fmt,
@@ -50,11 +55,12 @@ pub(crate) enum Step {
 }
 
 impl Step {
-    pub(crate) const ALL: [Step; 8] = [
+    pub(crate) const ALL: [Step; 9] = [
         Step::Install,
         Step::Host,
         Step::Conformance,
         Step::M33Bench,
+        Step::Firmware,
         Step::Golden,
         Step::Python,
         Step::Fmt,
@@ -67,6 +73,7 @@ impl Step {
             Step::Host => "host",
             Step::Conformance => "conformance",
             Step::M33Bench => "m33-bench",
+            Step::Firmware => "firmware",
             Step::Golden => "golden",
             Step::Python => "python",
             Step::Fmt => "fmt",
@@ -111,6 +118,11 @@ pub(crate) struct ConformanceFlags {
 
 /// Flags of `cargo xtask m33-bench`.
 pub(crate) struct BenchFlags {
+    pub(crate) install: bool,
+}
+
+/// Flags of `cargo xtask firmware`.
+pub(crate) struct FirmwareFlags {
     pub(crate) install: bool,
 }
 
@@ -159,6 +171,16 @@ pub(crate) fn parse(args: &[String]) -> Result<Task> {
                 }
             }
             Task::M33Bench(flags)
+        }
+        "firmware" => {
+            let mut flags = FirmwareFlags { install: true };
+            while let Some(flag) = rest.next_flag() {
+                match flag.as_str() {
+                    "--no-install" => flags.install = false,
+                    _ => return Err(unknown(task, &flag)),
+                }
+            }
+            Task::Firmware(flags)
         }
         "install" => no_flags(task, &mut rest, Task::Install)?,
         "dashboard" => no_flags(task, &mut rest, Task::Dashboard)?,

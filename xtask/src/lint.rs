@@ -19,7 +19,7 @@ pub(crate) fn clippy(steps: &mut Steps) -> Result {
         cmd::run(cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
         Ok(Outcome::Done)
     })?;
-    steps.run("clippy: runners (wasm32, thumbv8m)", || {
+    steps.run("clippy: runners and firmware (wasm32, thumbv8m)", || {
         let wasm = [
             "-p",
             "stapes-conformance",
@@ -31,8 +31,18 @@ pub(crate) fn clippy(steps: &mut Steps) -> Result {
             "wasm32-unknown-unknown",
         ];
         cmd::run(cargo().arg("clippy").args(wasm).args(["--", "-D", "warnings"]))?;
-        let mcu =
-            ["-p", "stapes-conformance", "-p", "stapes-conformance-m33", "-p", "stapes-node", "--target", m33::TARGET];
+        let mcu = [
+            "-p",
+            "stapes-conformance",
+            "-p",
+            "stapes-conformance-m33",
+            "-p",
+            "stapes-node",
+            "-p",
+            "stapes-firmware",
+            "--target",
+            m33::TARGET,
+        ];
         cmd::run(cargo().arg("clippy").args(mcu).args(["--", "-D", "warnings"]))?;
         Ok(Outcome::Done)
     })

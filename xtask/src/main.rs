@@ -4,6 +4,8 @@ mod bench;
 mod cmd;
 mod conformance;
 mod dashboard;
+mod elf;
+mod firmware;
 mod flags;
 mod golden;
 mod install;
@@ -35,6 +37,7 @@ fn try_main() -> Result {
         flags::Task::Test(f) => test::run(&f),
         flags::Task::Conformance(f) => conformance::run(&f),
         flags::Task::M33Bench(f) => bench::run(&f),
+        flags::Task::Firmware(f) => firmware::run(&f),
         flags::Task::Install => install::run(),
         flags::Task::Dashboard => dashboard::run(),
         flags::Task::Help => {

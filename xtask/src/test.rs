@@ -3,7 +3,7 @@
 use crate::Result;
 use crate::cmd::{self, Outcome, Steps, cargo};
 use crate::flags::{Step, Target, TestFlags};
-use crate::{bench, conformance, golden, install, lint, python};
+use crate::{bench, conformance, firmware, golden, install, lint, python};
 
 pub(crate) fn run(flags: &TestFlags) -> Result {
     let mut steps = Steps::default();
@@ -16,6 +16,7 @@ pub(crate) fn run(flags: &TestFlags) -> Result {
             })?,
             Step::Conformance => conformance::check(&mut steps, &Target::ALL)?,
             Step::M33Bench => bench::measure(&mut steps)?,
+            Step::Firmware => firmware::build(&mut steps)?,
             Step::Golden => golden::check(&mut steps)?,
             Step::Python => python::check(&mut steps)?,
             Step::Fmt => lint::fmt(&mut steps)?,

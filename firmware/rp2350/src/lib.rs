@@ -1,0 +1,10 @@
+//! The hardware-free part of the Pico 2 node firmware: what the device says about itself on USB (IDs, WebUSB
+//! descriptors, serial number), where things live in flash, and how the audio buffers are sized. Pure `const` data
+//! and functions, so they are unit-tested on the host; the Embassy glue is the `stapes-node` binary (`src/main.rs`),
+//! built for `thumbv8m.main-none-eabihf` by `cargo xtask firmware`.
+#![cfg_attr(not(test), no_std)]
+
+pub mod audio;
+pub mod layout;
+pub mod usb;
+pub mod webusb;
