@@ -28,6 +28,9 @@ pub const SCHEMA_VERSION: u32 = 1;
 
 /// Largest request a node accepts (header included); longer ones get [`WireError::Oversized`].
 pub const MAX_REQUEST_LEN: usize = 512;
+/// Largest response to a request (header included): a node's answers always fit, so request/response buffers can be
+/// this small.
+pub const MAX_RESPONSE_LEN: usize = 512;
 /// Largest message either side sends (header included); hosts read transfers of this length.
 pub const MAX_MESSAGE_LEN: usize = 4096;
 /// Most samples in one [`AudioBlock`].
@@ -129,6 +132,7 @@ pub const PROTOCOL_HASH: u32 = {
         i += 1;
     }
     h = fnv1a(h, &(MAX_REQUEST_LEN as u32).to_le_bytes());
+    h = fnv1a(h, &(MAX_RESPONSE_LEN as u32).to_le_bytes());
     h = fnv1a(h, &(MAX_MESSAGE_LEN as u32).to_le_bytes());
     fnv1a(h, &(MAX_AUDIO_SAMPLES as u32).to_le_bytes())
 };

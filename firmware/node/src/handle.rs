@@ -70,11 +70,11 @@ impl<const N: usize> Write for Text<N> {
 }
 
 impl<F: NorFlash, C: Clock> Node<'_, F, C> {
-    /// Answers one request (one whole USB transfer) into `response`: give it
-    /// [`MAX_MESSAGE_LEN`](stapes_protocol::MAX_MESSAGE_LEN) bytes (answers are a few hundred at most; one that does
-    /// not fit gives `len` 0). Any bytes get an answer: malformed, oversized and unknown requests a [`WireError`].
-    /// `settings/set` and `settings/reset` write flash: they stop a running stream first (the write stalls the
-    /// device) and must be awaited to the end, never cancelled.
+    /// Answers one request (one whole USB transfer) into `response`, which needs
+    /// [`MAX_RESPONSE_LEN`](stapes_protocol::MAX_RESPONSE_LEN) bytes: every answer fits (identity strings are cut
+    /// to 64 bytes in `info`); a shorter buffer may give `len` 0. Any bytes get an answer: malformed, oversized
+    /// and unknown requests a [`WireError`]. `settings/set` and `settings/reset` write flash: they stop a running
+    /// stream first (the write stalls the device) and must be awaited to the end, never cancelled.
     pub async fn handle(&mut self, request: &[u8], response: &mut [u8]) -> Reply {
         let (header, body) = match Header::split(request) {
             Ok(split) => split,
@@ -154,10 +154,10 @@ impl<F: NorFlash, C: Clock> Node<'_, F, C> {
         let id = &self.identity;
         let preset = settings::preset_of(&self.settings.config);
         Info {
-            firmware_version: id.firmware_version,
-            git_hash: id.git_hash,
-            build_date: id.build_date,
-            board: id.board,
+            firmware_version: clip(id.firmware_version),
+            git_hash: clip(id.git_hash),
+            build_date: clip(id.build_date),
+            board: clip(id.board),
             serial: id.serial,
             core_version: CORE_VERSION,
             protocol_hash: PROTOCOL_HASH,
@@ -174,6 +174,15 @@ impl<F: NorFlash, C: Clock> Node<'_, F, C> {
 
 /// `stapes-core`'s version, which this crate's version follows (one workspace version).
 const CORE_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// At most 64 bytes of `s` (at a char boundary), so that `info` always fits a response.
+fn clip(s: &str) -> &str {
+    let mut end = s.len().min(64);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
 
 /// Decodes the request body of endpoint `E`.
 fn request<'a, E: Endpoint>(body: &'a [u8]) -> Result<E::Request<'a>, Failure> {

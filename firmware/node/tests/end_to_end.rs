@@ -242,3 +242,24 @@ fn raw_audio_reproduces_the_features_bit_for_bit() {
     assert_eq!(got.len(), want.len());
     assert!(got.iter().zip(&want).all(|(g, w)| *g == w.1));
 }
+
+/// `info` fits a response whatever the firmware puts in its identity: long strings are cut at a char boundary.
+#[test]
+fn info_fits_a_response_even_with_long_identity_strings() {
+    let mut memory = Box::new(Memory::new());
+    let mut flash = Flash::new();
+    let clock = TestClock::default();
+    let long: &'static str = "é".repeat(300).leak();
+    let identity = stapes_node::Identity {
+        firmware_version: long,
+        git_hash: long,
+        build_date: long,
+        board: long,
+        serial: u64::MAX,
+    };
+    let mut node = embassy_futures::block_on(Node::boot(&mut memory, &mut flash, RANGE, &clock, identity));
+    let (msg, _) = call::<InfoEp>(&mut node, u32::MAX, &());
+    assert!(msg.len() <= stapes_node::protocol::MAX_RESPONSE_LEN);
+    let info = answer::<InfoEp>(&msg, u32::MAX).unwrap();
+    assert_eq!((info.board, info.git_hash.len()), ("é".repeat(32).as_str(), 64));
+}

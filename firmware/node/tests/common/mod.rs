@@ -6,7 +6,7 @@
 use std::cell::Cell;
 
 use stapes_node::protocol::{
-    ERROR_KEY, Endpoint, Header, MAX_MESSAGE_LEN, Topic, WireError, decode_body, encode_request,
+    ERROR_KEY, Endpoint, Header, MAX_MESSAGE_LEN, MAX_RESPONSE_LEN, Topic, WireError, decode_body, encode_request,
 };
 use stapes_node::{Clock, Identity, Node, RamFlash, Reply, SECTOR};
 
@@ -41,9 +41,9 @@ pub fn call<E: Endpoint>(node: &mut TestNode<'_, '_, '_>, seq: u32, req: &E::Req
     raw(node, &request[..len])
 }
 
-/// Sends raw bytes as a request.
+/// Sends raw bytes as a request, with a response buffer of exactly `MAX_RESPONSE_LEN` (the firmware's).
 pub fn raw(node: &mut TestNode<'_, '_, '_>, request: &[u8]) -> (Vec<u8>, Reply) {
-    let mut response = vec![0u8; MAX_MESSAGE_LEN];
+    let mut response = vec![0u8; MAX_RESPONSE_LEN];
     let reply = embassy_futures::block_on(node.handle(request, &mut response));
     response.truncate(reply.len);
     (response, reply)
