@@ -263,3 +263,48 @@ fn info_fits_a_response_even_with_long_identity_strings() {
     let info = answer::<InfoEp>(&msg, u32::MAX).unwrap();
     assert_eq!((info.board, info.git_hash.len()), ("é".repeat(32).as_str(), 64));
 }
+
+/// The standard error answers, and what the node does around them.
+#[test]
+fn malformed_oversized_unknown_and_bad_audio() {
+    use stapes_node::protocol::{ERROR_KEY, Header, MAX_REQUEST_LEN, SettingsReset};
+    let mut memory = Box::new(Memory::new());
+    let mut flash = Flash::new();
+    let clock = TestClock::default();
+    let mut node = embassy_futures::block_on(Node::boot(&mut memory, &mut flash, RANGE, &clock, IDENTITY));
+    let error = |msg: &[u8]| {
+        let (h, body) = Header::split(msg).unwrap();
+        assert_eq!(h.key, ERROR_KEY);
+        (h.seq, decode_body::<WireError<'_>>(body).unwrap().to_string())
+    };
+    assert_eq!(error(&raw(&mut node, &[1, 2, 3]).0), (0, "malformed request".into()));
+    let mut unknown = 0xfeed_beefu32.to_le_bytes().to_vec();
+    unknown.extend(9u32.to_le_bytes());
+    assert_eq!(error(&raw(&mut node, &unknown).0), (9, "unknown message key 0xfeedbeef".into()));
+    let mut long = vec![0u8; MAX_REQUEST_LEN + 1];
+    long[4] = 3;
+    assert_eq!(error(&raw(&mut node, &long).0), (3, "request of 513 bytes is over the 512-byte limit".into()));
+    // A body with a trailing byte is not the endpoint's type.
+    let mut req = [0u8; 16];
+    let n = stapes_node::protocol::encode_request::<InfoEp>(4, &(), &mut req).unwrap();
+    assert_eq!(error(&raw(&mut node, &req[..n + 1]).0), (4, "malformed request".into()));
+
+    // Audio with a NaN is dropped whole and counted; the stream goes on.
+    ok::<StreamStart>(&mut node, &(), |()| {});
+    let mut x = signal(1600, 16_000.0);
+    x[700] = f32::NAN;
+    assert_eq!(node.push_audio(&x), 0);
+    assert_eq!(node.health().bad_blocks, 1);
+    assert_eq!(node.push_audio(&signal(1600, 16_000.0)), 8);
+
+    // Reset: defaults, persisted (stopping the stream), and the reason is now "stored".
+    let mut s = settings::defaults();
+    s.gain = 8.0;
+    ok::<SettingsSet>(&mut node, &s, |a| assert!(a.stream_stopped));
+    ok::<SettingsReset>(&mut node, &(), |a| {
+        assert_eq!(a, Applied { config_hash: config_hash(&settings::defaults().config), stream_stopped: false })
+    });
+    let mut node = embassy_futures::block_on(Node::boot(&mut memory, &mut flash, RANGE, &clock, IDENTITY));
+    ok::<SettingsGet>(&mut node, &(), |got| assert_eq!(got, settings::defaults()));
+    ok::<InfoEp>(&mut node, &(), |i| assert_eq!(i.settings_origin, SettingsOrigin::Stored));
+}
