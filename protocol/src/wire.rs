@@ -105,7 +105,8 @@ pub enum RebootMode {
 pub struct FeatureFrame<'a> {
     /// Frame number since `stream/start` (0-based); consecutive unless frames were dropped.
     pub index: u64,
-    /// Node clock time of the frame's first sample (of the padded signal), in µs: stream start + index · hop.
+    /// Node clock time of the frame in µs: stream start + index · hop / sample rate, i.e. where the frame starts in
+    /// the audio (its centre for centred configs), in audio time rather than arrival time.
     pub timestamp_us: u64,
     /// `Config::n_features()` values, bit for bit what `stapes_core` computes.
     #[serde(borrow)]
