@@ -61,7 +61,8 @@ impl<'m, F: NorFlash, C: Clock> Node<'m, F, C> {
     /// fails: missing, corrupt, unknown-version or unusable settings give the defaults, and `info` says why.
     ///
     /// # Panics
-    /// If `settings_range` is not whole 4 KiB sectors, at least two, inside the flash (a build error).
+    /// If `settings_range` is not whole 4 KiB sectors, at least two, inside the flash (a build error). (The
+    /// defaults always fit the pipeline storage: every boot in the tests checks it.)
     pub async fn boot(
         memory: &'m mut Memory,
         flash: F,
@@ -193,8 +194,10 @@ impl<'m, F: NorFlash, C: Clock> Node<'m, F, C> {
             Some(Stream { start_us: self.clock.now_us(), samples: 0, seq: [0; 4], next_health: first_health });
     }
 
-    /// Ends the stream: the final frames (end padding) are computed and queued. True if one was running.
-    pub(crate) fn stop_stream(&mut self) -> bool {
+    /// Ends the stream as `stream/stop` does: the final frames (end padding) are computed and queued. True if one
+    /// was running. The firmware calls it when the host goes away (bus reset, unplug), so that nothing is queued
+    /// for nobody.
+    pub fn stop_stream(&mut self) -> bool {
         if self.stream.is_none() {
             return false;
         }

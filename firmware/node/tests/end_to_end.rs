@@ -194,6 +194,9 @@ fn settings_set_while_streaming_stops_the_stream() {
     ok::<SettingsSet>(&mut node, &s, |a| assert!(a.stream_stopped));
     assert!(!node.is_streaming());
     assert_eq!(node.push_audio(&signal(1600, 16_000.0)), 0, "no stream, no frames");
+    assert!(!node.stop_stream(), "nothing to stop");
+    ok::<StreamStart>(&mut node, &(), |()| {});
+    assert!(node.stop_stream() && !node.is_streaming(), "the firmware stops it when the host goes away");
     let mut streamable = preset("whisper-80").unwrap();
     streamable.normalize = Normalize::None;
     s.config = streamable;
