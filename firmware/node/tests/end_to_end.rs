@@ -190,6 +190,11 @@ fn settings_set_while_streaming_stops_the_stream() {
     node.push_audio(&signal(1600, 16_000.0));
     assert!(node.is_streaming());
     let mut s = settings::defaults();
+    s.health_interval_ms = 0;
+    let (msg, _) = call::<SettingsSet>(&mut node, 2, &s);
+    assert!(answer::<SettingsSet>(&msg, 2).is_err());
+    assert!(node.is_streaming(), "a refused set leaves the stream alone");
+    s.health_interval_ms = 1000;
     s.config = preset("vggish").unwrap();
     ok::<SettingsSet>(&mut node, &s, |a| assert!(a.stream_stopped));
     assert!(!node.is_streaming());
