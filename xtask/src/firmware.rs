@@ -35,7 +35,7 @@ pub(crate) fn run(flags: &FirmwareFlags) -> Result {
 /// Builds the ELF, writes `<target>/firmware/stapes-node.uf2` and `stapes-node.json`, prints the sizes.
 pub(crate) fn build(steps: &mut Steps) -> Result {
     steps.run("firmware: stapes-node.uf2 for the Pico 2", || {
-        require_tools(&["git", "sha256sum"])?;
+        require_tools(&["sha256sum"])?;
         cmd::run(
             cargo()
                 .args(["build", "--profile", m33::PROFILE, "--target", m33::TARGET, "-p", PACKAGE])
@@ -58,7 +58,7 @@ pub(crate) fn build(steps: &mut Steps) -> Result {
         let uf2_path = dir.join(format!("{BIN}.uf2"));
         fs::write(&uf2_path, &uf2)?;
         let sha256 = sha256(&uf2_path)?;
-        let git_hash = cmd::read(command("git").args(["rev-parse", "--short=12", "HEAD"]))?.trim().to_owned();
+        let git_hash = git_hash();
         let manifest = format!(
             "{{\n  \"name\": \"{BIN}\",\n  \"version\": \"{}\",\n  \"git_hash\": \"{git_hash}\",\n  \
              \"board\": \"pico2\",\n  \"family_id\": \"{:#010x}\",\n  \"file\": \"{BIN}.uf2\",\n  \
@@ -100,6 +100,14 @@ fn sha256(path: &Path) -> Result<String> {
     match out.split_whitespace().next() {
         Some(hex) if hex.len() == 64 => Ok(hex.to_owned()),
         _ => Err(format!("unexpected sha256sum output: {out}").into()),
+    }
+}
+
+/// The commit being built, as the firmware's build script reads it (`unknown` outside a git checkout).
+fn git_hash() -> String {
+    match command("git").args(["rev-parse", "--short=12", "HEAD"]).output() {
+        Ok(out) if out.status.success() => String::from_utf8_lossy(&out.stdout).trim().to_owned(),
+        _ => "unknown".to_owned(),
     }
 }
 
