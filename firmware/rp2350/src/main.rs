@@ -8,7 +8,7 @@
 //!   DATA (SD)   : GPIO 20   (pin 26), 100 kΩ to GND recommended (the mic leaves the right slot floating)
 //!   L/R select  : GND       (the mic answers in the left slot)
 //!   VDD         : 3V3(OUT)  (pin 36)
-//!   GND         : GND       (pin 38)
+//!   GND         : GND       (pin 23)
 //!
 //! Tasks: `usb` (the device stack), `boot` (the node from flash), `requests` (bulk OUT → node → reply), `messages` (replies and topics → bulk
 //! IN), `pipeline` (audio blocks → node), `watchdog`; `capture` (PIO + DMA) runs in a higher-priority interrupt
