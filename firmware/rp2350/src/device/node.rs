@@ -136,34 +136,37 @@ async fn send(node: &SharedNode, tx: &mut usb::BulkIn, message: &[u8]) {
 }
 
 /// Converts captured blocks to samples and runs them through the node; times each call with the cycle counter.
+///
+/// Never waits for the node: it is only locked across an await by a settings write, which has stopped the stream
+/// and is itself waiting for the capture's stall window, which needs the stall buffer back. So a locked node means
+/// "no stream": the chunk goes straight back.
 #[embassy_executor::task]
 async fn pipeline(node: &'static SharedNode) -> ! {
     let mut samples = [0f32; BLOCK_WORDS];
     let mut lost_seen = lost_samples();
     loop {
         let chunk = capture::FILLED.receive().await;
+        let lost = lost_samples();
+        if let Ok(mut node) = node.try_lock()
+            && node.is_streaming()
         {
-            let mut node = node.lock().await;
             // Samples lost since the last chunk count only while a stream wants them.
-            let lost = lost_samples();
-            if node.is_streaming() && lost != lost_seen {
+            if lost != lost_seen {
                 node.record_overrun(lost.wrapping_sub(lost_seen));
             }
-            lost_seen = lost;
-            if node.is_streaming() {
-                let gain = node.settings().gain;
-                for words in chunk.words().chunks(BLOCK_WORDS) {
-                    let n = i2s_to_f32(words, gain, &mut samples);
-                    let start = system::cycles();
-                    let frames = node.push_audio(&samples[..n]);
-                    let cycles = system::cycles().wrapping_sub(start);
-                    if frames > 0 {
-                        node.record_frame_cycles(cycles / frames as u32);
-                        QUEUED.signal(());
-                    }
+            let gain = node.settings().gain;
+            for words in chunk.words().chunks(BLOCK_WORDS) {
+                let n = i2s_to_f32(words, gain, &mut samples);
+                let start = system::cycles();
+                let frames = node.push_audio(&samples[..n]);
+                let cycles = system::cycles().wrapping_sub(start);
+                if frames > 0 {
+                    node.record_frame_cycles(cycles / frames as u32);
+                    QUEUED.signal(());
                 }
             }
         }
+        lost_seen = lost;
         match chunk {
             Chunk::Block(block) => {
                 let _ = capture::FREE_BLOCKS.try_send(block);
