@@ -5,6 +5,8 @@
 #![cfg_attr(not(test), no_std)]
 
 pub mod audio;
+#[cfg(feature = "usb")]
+pub mod device_descriptors;
 pub mod layout;
 pub mod usb;
 pub mod webusb;
