@@ -7,11 +7,20 @@
 pub mod colormap;
 pub mod export;
 pub mod link;
+pub mod live;
 pub mod sequence;
 pub mod signals;
 
 #[cfg(target_arch = "wasm32")]
 mod app;
+#[cfg(target_arch = "wasm32")]
+mod download;
+#[cfg(target_arch = "wasm32")]
+mod session;
+#[cfg(target_arch = "wasm32")]
+pub mod sim;
+#[cfg(target_arch = "wasm32")]
+mod views;
 
 #[cfg(target_arch = "wasm32")]
 pub use app::App;

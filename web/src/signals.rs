@@ -61,6 +61,11 @@ impl Generator {
         self.signal
     }
 
+    /// The sample rate, Hz.
+    pub fn rate(&self) -> u32 {
+        self.rate as u32
+    }
+
     /// Fills `out` with the next samples, in [-1, 1].
     pub fn fill(&mut self, out: &mut [f32]) {
         for v in out {

@@ -23,7 +23,10 @@ Tasks:
                 stapes-node.json (version, git hash, size, sha256). Fails over 256 KiB flash or 128 KiB static RAM.
       --no-install        skip the installer (the thumbv8m target must be there)
   install       Only the installer: rustup targets, apt packages, Python venv at target/venv. Idempotent.
-  dashboard     Build and serve the dashboard with the simulated node (not built yet).
+  dashboard     Install trunk, wasm-bindgen-cli and wasm-opt if missing, build the dashboard (release) and serve it on
+                http://127.0.0.1:8080 with the simulated node. Fails over 400 KB of gzipped wasm.
+      --build-only        build target/dist and stop (no server)
+      --no-install        skip the installer
   help          This text.
 
 Environment: STAPES_QEMU_TIMEOUT (seconds per QEMU run, default 300), CARGO_TARGET_DIR.
@@ -36,7 +39,7 @@ pub(crate) enum Task {
     M33Bench(BenchFlags),
     Firmware(FirmwareFlags),
     Install,
-    Dashboard,
+    Dashboard(DashboardFlags),
     Help,
 }
 
@@ -126,6 +129,12 @@ pub(crate) struct FirmwareFlags {
     pub(crate) install: bool,
 }
 
+/// Flags of `cargo xtask dashboard`.
+pub(crate) struct DashboardFlags {
+    pub(crate) install: bool,
+    pub(crate) build_only: bool,
+}
+
 /// Parses `cargo xtask` arguments (without the program name).
 pub(crate) fn parse(args: &[String]) -> Result<Task> {
     let Some((task, rest)) = args.split_first() else {
@@ -183,7 +192,17 @@ pub(crate) fn parse(args: &[String]) -> Result<Task> {
             Task::Firmware(flags)
         }
         "install" => no_flags(task, &mut rest, Task::Install)?,
-        "dashboard" => no_flags(task, &mut rest, Task::Dashboard)?,
+        "dashboard" => {
+            let mut flags = DashboardFlags { install: true, build_only: false };
+            while let Some(flag) = rest.next_flag() {
+                match flag.as_str() {
+                    "--no-install" => flags.install = false,
+                    "--build-only" => flags.build_only = true,
+                    _ => return Err(unknown(task, &flag)),
+                }
+            }
+            Task::Dashboard(flags)
+        }
         "help" | "--help" | "-h" => Task::Help,
         _ => return Err(format!("unknown task `{task}`; see `cargo xtask help`").into()),
     };

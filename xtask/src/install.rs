@@ -192,3 +192,74 @@ fn requirements(base: &[&str], file: &str) -> Result<Vec<String>> {
     }
     Ok(reqs)
 }
+
+/// trunk's last release that builds with rustc 1.95 (0.22 needs 1.96.1).
+const TRUNK_VERSION: &str = "0.21.14";
+/// wasm-opt from npm: Debian's binaryen 108 writes a broken module (externref table export).
+const BINARYEN_VERSION: &str = "132.0.0";
+
+/// The dashboard's tools: trunk, wasm-bindgen-cli at Cargo.lock's wasm-bindgen, wasm-opt (npm binaryen) under
+/// `target/tools`. Each is checked by its `--version` first.
+pub(crate) fn web_tools(steps: &mut Steps) -> Result {
+    steps.run("install: trunk", || {
+        if version_line("trunk").contains(TRUNK_VERSION) {
+            return Ok(Outcome::Skipped(format!("trunk {TRUNK_VERSION} on PATH")));
+        }
+        cmd::run(cmd::cargo().args(["install", &format!("trunk@{TRUNK_VERSION}"), "--locked"]))?;
+        Ok(Outcome::Done)
+    })?;
+    steps.run("install: wasm-bindgen-cli", || {
+        let version = locked_wasm_bindgen()?;
+        if version_line("wasm-bindgen").split_whitespace().any(|w| w == version) {
+            return Ok(Outcome::Skipped(format!("wasm-bindgen {version} on PATH")));
+        }
+        // Not `--locked`: its lock file wants a crate version the registry mirror lacks.
+        cmd::run(cmd::cargo().args(["install", &format!("wasm-bindgen-cli@{version}")]))?;
+        Ok(Outcome::Done)
+    })?;
+    steps.run("install: wasm-opt (npm binaryen)", || {
+        let major = BINARYEN_VERSION.split('.').next().unwrap_or(BINARYEN_VERSION);
+        let wasm_opt = wasm_opt_bin_dir().join("wasm-opt");
+        if version_line(&wasm_opt.to_string_lossy()).contains(&format!("version {major}")) {
+            return Ok(Outcome::Skipped(format!("binaryen {BINARYEN_VERSION} in target/tools")));
+        }
+        let prefix = cmd::project_root().join("target/tools");
+        fs::create_dir_all(&prefix)?;
+        cmd::run(
+            command("npm")
+                .args(["install", "--no-audit", "--no-fund", "--prefix"])
+                .arg(&prefix)
+                .arg(format!("binaryen@{BINARYEN_VERSION}")),
+        )?;
+        Ok(Outcome::Done)
+    })
+}
+
+/// Where npm puts `wasm-opt` (trunk finds it on PATH).
+pub(crate) fn wasm_opt_bin_dir() -> PathBuf {
+    cmd::project_root().join("target/tools/node_modules/.bin")
+}
+
+/// The wasm-bindgen version in Cargo.lock.
+pub(crate) fn locked_wasm_bindgen() -> Result<String> {
+    let lock = fs::read_to_string(cmd::project_root().join("Cargo.lock"))?;
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line == "name = \"wasm-bindgen\"" {
+            let version = lines.next().and_then(|l| l.strip_prefix("version = \"")).and_then(|v| v.strip_suffix('"'));
+            return version.map(str::to_owned).ok_or_else(|| "Cargo.lock: wasm-bindgen has no version line".into());
+        }
+    }
+    Err("Cargo.lock has no wasm-bindgen (is web/ a workspace member?)".into())
+}
+
+/// The first line `program --version` prints, or "" when it does not run.
+fn version_line(program: &str) -> String {
+    command(program)
+        .arg("--version")
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).lines().next().unwrap_or("").to_owned())
+        .unwrap_or_default()
+}

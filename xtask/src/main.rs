@@ -39,7 +39,7 @@ fn try_main() -> Result {
         flags::Task::M33Bench(f) => bench::run(&f),
         flags::Task::Firmware(f) => firmware::run(&f),
         flags::Task::Install => install::run(),
-        flags::Task::Dashboard => dashboard::run(),
+        flags::Task::Dashboard(f) => dashboard::run(&f),
         flags::Task::Help => {
             print!("{}", flags::HELP);
             Ok(())

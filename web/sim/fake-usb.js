@@ -1,0 +1,198 @@
+// A fake `navigator.usb` with one stapes node behind it, so the page's real WebUSB code path (web-sys calls by
+// name) runs unchanged against the simulated node. The page creates it with a factory of `SimNode`s (the node
+// library compiled into the page's wasm); the Playwright tests drive `plug()`/`unplug()` through
+// `window.stapesSim`. A plug is a power-on: a fresh node boots from the flash it saved to localStorage.
+
+const CONFIGURATION = Object.freeze({
+  configurationValue: 1,
+  configurationName: null,
+  interfaces: [
+    {
+      interfaceNumber: 0,
+      claimed: false,
+      alternate: {
+        alternateSetting: 0,
+        interfaceClass: 0xff,
+        interfaceSubclass: 0,
+        interfaceProtocol: 0,
+        interfaceName: null,
+        endpoints: [
+          { endpointNumber: 1, direction: "in", type: "bulk", packetSize: 64 },
+          { endpointNumber: 1, direction: "out", type: "bulk", packetSize: 64 },
+        ],
+      },
+    },
+  ],
+});
+
+/// How often the simulated node's audio clock advances (it generates the audio of the real time elapsed).
+const TICK_MS = 10;
+
+class FakeUsbDevice {
+  constructor(node) {
+    this._node = node;
+    this._gone = false;
+    this._responses = [];
+    this._waiters = [];
+    this._timer = null;
+    this.vendorId = 0x1209;
+    this.productId = 0x0001;
+    this.manufacturerName = "stapes";
+    this.productName = "stapes node (simulated)";
+    this.serialNumber = "SIMULATED";
+    this.opened = false;
+    this.configuration = null;
+    this.configurations = [CONFIGURATION];
+  }
+
+  _check() {
+    if (this._gone) throw new DOMException("The device was disconnected.", "NotFoundError");
+  }
+
+  _checkOpen() {
+    this._check();
+    if (!this.opened) throw new DOMException("The device must be opened first.", "InvalidStateError");
+  }
+
+  async open() {
+    this._check();
+    if (!this.opened) {
+      this.opened = true;
+      this._timer = setInterval(() => this._pump(), TICK_MS);
+    }
+  }
+
+  async close() {
+    this.opened = false;
+    clearInterval(this._timer);
+    this._fail(new DOMException("The transfer was cancelled.", "AbortError"));
+  }
+
+  async selectConfiguration(value) {
+    this._checkOpen();
+    if (value !== 1) throw new DOMException("The configuration value provided is not supported.", "NotFoundError");
+    this.configuration = CONFIGURATION;
+  }
+
+  async claimInterface(number) {
+    this._checkOpen();
+    if (number !== 0) throw new DOMException("The interface number provided is not supported.", "NotFoundError");
+  }
+
+  async releaseInterface() {
+    this._checkOpen();
+  }
+
+  async reset() {
+    this._checkOpen();
+  }
+
+  async forget() {}
+
+  transferOut(endpoint, data) {
+    try {
+      this._checkOpen();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    // `data` is a view into wasm memory: copy it now, before the caller's next allocation moves or reuses it.
+    const view = ArrayBuffer.isView(data) ? data : new Uint8Array(data);
+    const bytes = new Uint8Array(view.buffer.slice(view.byteOffset, view.byteOffset + view.byteLength));
+    return new Promise((resolve, reject) => {
+      queueMicrotask(() => {
+        if (this._gone) return reject(new DOMException("A transfer error has occurred.", "NetworkError"));
+        this._responses.push(this._node.request(bytes));
+        this._pump();
+        resolve({ status: "ok", bytesWritten: bytes.length });
+      });
+    });
+  }
+
+  transferIn(endpoint, length) {
+    try {
+      this._checkOpen();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return new Promise((resolve, reject) => {
+      this._waiters.push({ resolve, reject, length });
+      queueMicrotask(() => this._pump());
+    });
+  }
+
+  async controlTransferOut() {
+    this._checkOpen();
+    return { status: "ok", bytesWritten: 0 };
+  }
+
+  /// Advances the node's audio and hands queued messages (responses first) to waiting `transferIn`s.
+  _pump() {
+    if (this._gone || !this.opened) return;
+    this._node.tick();
+    while (this._waiters.length > 0) {
+      const message = this._responses.shift() ?? this._node.next_message();
+      if (message === undefined) break;
+      const waiter = this._waiters.shift();
+      if (message.length > waiter.length) {
+        waiter.resolve({ status: "babble", data: new DataView(message.buffer, 0, waiter.length) });
+      } else {
+        waiter.resolve({ status: "ok", data: new DataView(message.buffer, message.byteOffset, message.byteLength) });
+      }
+    }
+  }
+
+  _fail(error) {
+    for (const waiter of this._waiters.splice(0)) waiter.reject(error);
+  }
+
+  _unplug() {
+    this._gone = true;
+    this.opened = false;
+    clearInterval(this._timer);
+    this._fail(new DOMException("A transfer error has occurred.", "NetworkError"));
+    this._node.free();
+  }
+}
+
+/// A fake `navigator.usb` with one permitted simulated node plugged in; `makeNode()` returns a fresh `SimNode`.
+export function createFakeUsb(makeNode) {
+  const usb = new EventTarget();
+  let device = null;
+  usb.onconnect = null;
+  usb.ondisconnect = null;
+  usb.getDevices = async () => (device ? [device] : []);
+  usb.requestDevice = async () => {
+    if (!device) throw new DOMException("No device selected.", "NotFoundError");
+    return device;
+  };
+  const fire = (type, dev) => {
+    const event = new Event(type);
+    Object.defineProperty(event, "device", { value: dev });
+    usb.dispatchEvent(event);
+    const handler = usb["on" + type];
+    if (typeof handler === "function") handler.call(usb, event);
+  };
+  const sim = {
+    usb,
+    plug() {
+      if (device) return;
+      device = new FakeUsbDevice(makeNode());
+      fire("connect", device);
+    },
+    unplug() {
+      if (!device) return;
+      const gone = device;
+      device = null;
+      gone._unplug();
+      fire("disconnect", gone);
+    },
+    setSignal(name) {
+      return device ? device._node.set_signal(name) : false;
+    },
+    get plugged() {
+      return device !== null;
+    },
+  };
+  device = new FakeUsbDevice(makeNode());
+  return sim;
+}

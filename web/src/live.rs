@@ -1,0 +1,236 @@
+//! The live stream as the page keeps it: topic messages decoded, drops counted from sequence numbers, a bounded
+//! history of frames for the spectrogram and the recorder, the audio level, and rates for the counters.
+
+use std::collections::VecDeque;
+
+use stapes_protocol::{
+    AudioBlock, AudioTopic, FeatureFrame, FeaturesTopic, Header, Health, HealthTopic, ScalarFrame, ScalarsTopic, Topic,
+    decode_body,
+};
+
+use crate::sequence::Sequence;
+
+/// What a topic message was.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// A feature frame (stored in the history).
+    Features,
+    /// Scalars of a frame.
+    Scalars,
+    /// Raw audio.
+    Audio,
+    /// Node health.
+    Health,
+}
+
+/// Audio level in dBFS over the latest audio block (or the latest `rms` scalar).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Level {
+    /// RMS in dBFS.
+    pub rms_db: f32,
+    /// Peak in dBFS (`None` when only the rms scalar is known).
+    pub peak_db: Option<f32>,
+}
+
+/// The page's view of one stream.
+pub struct Live {
+    /// Frames kept (the spectrogram's history length).
+    pub capacity: usize,
+    /// Newest last; each `n_features` long.
+    pub frames: VecDeque<Vec<f32>>,
+    /// Feature frames: received and dropped.
+    pub features: Sequence,
+    /// Scalar frames.
+    pub scalars: Sequence,
+    /// Audio blocks.
+    pub audio: Sequence,
+    /// Latest health.
+    pub health: Option<Health>,
+    /// Latest level.
+    pub level: Option<Level>,
+    /// Latest scalars.
+    pub last_scalars: Vec<f32>,
+    /// Raw audio received (`sample / 32768`), for the parity view and the recorder.
+    pub samples: Vec<f32>,
+    /// Feature frames received since the history was last drawn (the renderer takes them).
+    pub undrawn: usize,
+    /// Frames the renderer has drawn.
+    pub rendered: u64,
+}
+
+impl Live {
+    /// An empty stream keeping `capacity` frames.
+    pub fn new(capacity: usize) -> Live {
+        Live {
+            capacity,
+            frames: VecDeque::with_capacity(capacity),
+            features: Sequence::default(),
+            scalars: Sequence::default(),
+            audio: Sequence::default(),
+            health: None,
+            level: None,
+            last_scalars: Vec::new(),
+            samples: Vec::new(),
+            undrawn: 0,
+            rendered: 0,
+        }
+    }
+
+    /// A new subscription: sequence numbers restart from 0, the history stays.
+    pub fn restart(&mut self) {
+        self.features.restart();
+        self.scalars.restart();
+        self.audio.restart();
+    }
+
+    /// Decodes one topic message; `rms_index` is the position of `rms` among the scalars, if selected. Responses
+    /// are not topic messages: `Ok(None)`.
+    pub fn on_message(&mut self, message: &[u8], rms_index: Option<usize>) -> Result<Option<Kind>, String> {
+        let (header, body) = Header::split(message).map_err(|e| e.to_string())?;
+        let bad = |what: &str| format!("undecodable {what} message");
+        let kind = match header.key {
+            k if k == FeaturesTopic::KEY => {
+                let frame: FeatureFrame<'_> = decode_body(body).map_err(|_| bad("features"))?;
+                self.features.see(header.seq);
+                if self.frames.len() == self.capacity {
+                    self.frames.pop_front();
+                }
+                self.frames.push_back(frame.features.to_vec());
+                self.undrawn = (self.undrawn + 1).min(self.capacity);
+                Kind::Features
+            }
+            k if k == ScalarsTopic::KEY => {
+                let frame: ScalarFrame<'_> = decode_body(body).map_err(|_| bad("scalars"))?;
+                self.scalars.see(header.seq);
+                self.last_scalars = frame.values.to_vec();
+                if let Some(rms) = rms_index.and_then(|i| self.last_scalars.get(i)) {
+                    let peak = self.level.and_then(|l| l.peak_db);
+                    self.level = Some(Level { rms_db: db(*rms), peak_db: peak });
+                }
+                Kind::Scalars
+            }
+            k if k == AudioTopic::KEY => {
+                let block: AudioBlock<'_> = decode_body(body).map_err(|_| bad("audio"))?;
+                self.audio.see(header.seq);
+                let start = self.samples.len();
+                self.samples.extend(block.samples.iter().map(|s| f32::from(s) * (1.0 / 32768.0)));
+                self.level = level(&self.samples[start..]).or(self.level);
+                Kind::Audio
+            }
+            k if k == HealthTopic::KEY => {
+                self.health = Some(decode_body(body).map_err(|_| bad("health"))?);
+                Kind::Health
+            }
+            _ => return Ok(None),
+        };
+        Ok(Some(kind))
+    }
+}
+
+/// Amplitude in dBFS (−inf clamps to −120).
+pub fn db(amplitude: f32) -> f32 {
+    (20.0 * amplitude.abs().max(1e-6).log10()).max(-120.0)
+}
+
+/// Level of a block of samples in [-1, 1].
+pub fn level(samples: &[f32]) -> Option<Level> {
+    if samples.is_empty() {
+        return None;
+    }
+    let energy: f64 = samples.iter().map(|&s| f64::from(s) * f64::from(s)).sum();
+    let rms = (energy / samples.len() as f64).sqrt() as f32;
+    let peak = samples.iter().fold(0.0f32, |m, s| m.max(s.abs()));
+    Some(Level { rms_db: db(rms), peak_db: Some(db(peak)) })
+}
+
+/// Events per second over a sliding window of timestamps (ms).
+#[derive(Default)]
+pub struct Rate {
+    times: VecDeque<f64>,
+}
+
+impl Rate {
+    /// Records `count` events at `now_ms`.
+    pub fn add(&mut self, now_ms: f64, count: usize) {
+        self.times.extend(std::iter::repeat_n(now_ms, count));
+        self.trim(now_ms);
+    }
+
+    /// Events per second over the last second before `now_ms`.
+    pub fn per_second(&mut self, now_ms: f64) -> f64 {
+        self.trim(now_ms);
+        self.times.len() as f64
+    }
+
+    fn trim(&mut self, now_ms: f64) {
+        while self.times.front().is_some_and(|&t| t <= now_ms - 1000.0) {
+            self.times.pop_front();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use stapes_protocol::{F32s, I16s, encode_topic};
+
+    fn features(seq: u32, values: &[f32]) -> Vec<u8> {
+        let mut out = vec![0u8; 4096];
+        let msg = FeatureFrame { index: u64::from(seq), timestamp_us: 0, features: F32s::from(values) };
+        let n = encode_topic::<FeaturesTopic>(seq, &msg, &mut out).unwrap();
+        out.truncate(n);
+        out
+    }
+
+    #[test]
+    fn decodes_frames_counts_drops_and_bounds_history() {
+        let mut live = Live::new(3);
+        for seq in [0, 1, 2, 5, 6] {
+            let kind = live.on_message(&features(seq, &[seq as f32, -1.0]), None).unwrap();
+            assert_eq!(kind, Some(Kind::Features));
+        }
+        assert_eq!((live.features.received, live.features.dropped), (5, 2));
+        let kept: Vec<f32> = live.frames.iter().map(|f| f[0]).collect();
+        assert_eq!(kept, [2.0, 5.0, 6.0]);
+        assert_eq!(live.undrawn, 3);
+        live.restart();
+        live.on_message(&features(0, &[9.0, 9.0]), None).unwrap();
+        assert_eq!(live.features.dropped, 2);
+    }
+
+    #[test]
+    fn audio_gives_level_and_samples() {
+        let mut live = Live::new(4);
+        let samples = [16384i16, -16384, 0, 0];
+        let mut out = vec![0u8; 256];
+        let msg = AudioBlock { first_sample: 0, samples: I16s::from(&samples[..]) };
+        let n = encode_topic::<AudioTopic>(0, &msg, &mut out).unwrap();
+        assert_eq!(live.on_message(&out[..n], None).unwrap(), Some(Kind::Audio));
+        assert_eq!(live.samples, [0.5, -0.5, 0.0, 0.0]);
+        let level = live.level.unwrap();
+        assert!((level.peak_db.unwrap() + 6.0206).abs() < 1e-3);
+        assert!((level.rms_db + 9.0309).abs() < 1e-3);
+    }
+
+    #[test]
+    fn garbage_is_an_error_and_responses_are_not_topics() {
+        let mut live = Live::new(4);
+        assert!(live.on_message(&[1, 2, 3], None).is_err());
+        let mut bad = features(0, &[1.0]);
+        bad.truncate(bad.len() - 1);
+        assert!(live.on_message(&bad, None).is_err());
+        let mut response = features(0, &[1.0]);
+        response[..4].copy_from_slice(&stapes_protocol::ERROR_KEY.0.to_le_bytes());
+        assert_eq!(live.on_message(&response, None).unwrap(), None);
+        assert_eq!(live.features.received, 0);
+    }
+
+    #[test]
+    fn rate_over_one_second() {
+        let mut rate = Rate::default();
+        rate.add(0.0, 50);
+        rate.add(500.0, 50);
+        assert_eq!(rate.per_second(900.0), 100.0);
+        assert_eq!(rate.per_second(1200.0), 50.0);
+    }
+}

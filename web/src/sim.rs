@@ -1,0 +1,220 @@
+//! The simulated node: the real node library (`stapes-node`) in the page's wasm, exported to JavaScript where
+//! `web/sim/fake-usb.js` puts it behind a fake `navigator.usb` device. Its settings flash lives in RAM and is saved
+//! to localStorage after every request, so settings survive a reload like they survive a power cycle.
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::pin::pin;
+use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
+
+use embedded_storage_async::nor_flash::{ErrorType, NorFlash, ReadNorFlash};
+use stapes_node::{Action, Clock, Identity, Memory, Node, RamFlash, RamFlashError};
+use stapes_protocol::MAX_MESSAGE_LEN;
+use wasm_bindgen::prelude::*;
+
+use crate::signals::{Generator, Signal};
+
+/// Settings flash of the simulated node: four 4 KiB sectors.
+const FLASH_BYTES: usize = 4 * stapes_node::SECTOR;
+/// Most audio one `tick` generates (a background tab's timers can stall for seconds).
+const MAX_TICK_MS: f64 = 250.0;
+
+/// Identity of the simulated node.
+const IDENTITY: Identity = Identity {
+    firmware_version: env!("CARGO_PKG_VERSION"),
+    git_hash: "simulated",
+    build_date: "simulated",
+    board: "simulated",
+    serial: 0x5354_4150_4553_0001,
+};
+
+/// The RAM flash, shared between the node (which owns its flash) and the page (which saves its bytes).
+#[derive(Clone)]
+struct SharedFlash(Rc<RefCell<RamFlash<FLASH_BYTES>>>);
+
+impl ErrorType for SharedFlash {
+    type Error = RamFlashError;
+}
+
+impl ReadNorFlash for SharedFlash {
+    const READ_SIZE: usize = 1;
+    async fn read(&mut self, offset: u32, bytes: &mut [u8]) -> Result<(), RamFlashError> {
+        // RamFlash completes at once: the borrow does not live across a suspension.
+        ready(self.0.borrow_mut().read(offset, bytes))
+    }
+    fn capacity(&self) -> usize {
+        FLASH_BYTES
+    }
+}
+
+impl NorFlash for SharedFlash {
+    const WRITE_SIZE: usize = 4;
+    const ERASE_SIZE: usize = stapes_node::SECTOR;
+    async fn erase(&mut self, from: u32, to: u32) -> Result<(), RamFlashError> {
+        ready(self.0.borrow_mut().erase(from, to))
+    }
+    async fn write(&mut self, offset: u32, bytes: &[u8]) -> Result<(), RamFlashError> {
+        ready(self.0.borrow_mut().write(offset, bytes))
+    }
+}
+
+/// `performance.now()` in µs.
+struct PageClock;
+
+impl Clock for PageClock {
+    fn now_us(&self) -> u64 {
+        (now_ms() * 1000.0) as u64
+    }
+}
+
+fn now_ms() -> f64 {
+    web_sys::window().and_then(|w| w.performance()).map_or(0.0, |p| p.now())
+}
+
+/// Runs a future that never waits (everything under the simulated node is in RAM) to completion.
+fn ready<T>(future: impl Future<Output = T>) -> T {
+    let mut future = pin!(future);
+    let mut cx = Context::from_waker(Waker::noop());
+    loop {
+        if let Poll::Ready(v) = future.as_mut().poll(&mut cx) {
+            return v;
+        }
+    }
+}
+
+/// A node in the page. JavaScript drives it: `request` for each OUT transfer, `tick` on a timer to feed it audio,
+/// `next_message` for IN transfers.
+#[wasm_bindgen]
+pub struct SimNode {
+    node: Node<'static, SharedFlash, PageClock>,
+    flash: SharedFlash,
+    storage_key: String,
+    saved: Vec<u8>,
+    generator: Generator,
+    last_tick_ms: f64,
+    block: Vec<f32>,
+}
+
+#[wasm_bindgen]
+impl SimNode {
+    /// Boots a node whose flash is loaded from (and saved to) localStorage under `storage_key`.
+    #[wasm_bindgen(constructor)]
+    pub fn new(storage_key: &str) -> SimNode {
+        let mut flash = RamFlash::<FLASH_BYTES>::new();
+        let saved = load(storage_key).filter(|b| b.len() == FLASH_BYTES);
+        if let Some(bytes) = &saved {
+            flash.bytes_mut().copy_from_slice(bytes);
+        }
+        let flash = SharedFlash(Rc::new(RefCell::new(flash)));
+        let node = boot(flash.clone());
+        let rate = node.settings().config.sample_rate;
+        SimNode {
+            node,
+            flash,
+            storage_key: storage_key.to_owned(),
+            saved: saved.unwrap_or_default(),
+            generator: Generator::new(Signal::Chirp, rate),
+            last_tick_ms: now_ms(),
+            block: Vec::new(),
+        }
+    }
+
+    /// Answers one request (an OUT transfer's bytes) with the response bytes; a reboot request reboots after
+    /// answering, as the device does.
+    pub fn request(&mut self, bytes: &[u8]) -> Vec<u8> {
+        let mut response = vec![0u8; MAX_MESSAGE_LEN];
+        let reply = ready(self.node.handle(bytes, &mut response));
+        response.truncate(reply.len);
+        self.save();
+        if let Some(Action::Reboot(_)) = reply.action {
+            self.node = boot(self.flash.clone());
+        }
+        let rate = self.node.settings().config.sample_rate;
+        if self.generator.rate() != rate {
+            self.generator = Generator::new(self.generator.signal(), rate);
+        }
+        response
+    }
+
+    /// Feeds the audio of the real time elapsed since the last tick (at most 250 ms) through the node.
+    pub fn tick(&mut self) {
+        let now = now_ms();
+        let elapsed = (now - self.last_tick_ms).clamp(0.0, MAX_TICK_MS);
+        self.last_tick_ms = now;
+        let rate = f64::from(self.node.settings().config.sample_rate);
+        let n = (elapsed * rate / 1000.0).round() as usize;
+        if !self.node.is_streaming() || n == 0 {
+            return;
+        }
+        self.block.resize(n, 0.0);
+        self.generator.fill(&mut self.block);
+        self.node.push_audio(&self.block);
+    }
+
+    /// Feeds microphone samples (in [-1, 1], at the config's rate) instead of the test signal.
+    pub fn push_audio(&mut self, samples: &[f32]) {
+        self.node.push_audio(samples);
+    }
+
+    /// The next queued topic message, if any.
+    pub fn next_message(&mut self) -> Option<Vec<u8>> {
+        let mut out = vec![0u8; MAX_MESSAGE_LEN];
+        let len = self.node.next_message(&mut out)?;
+        out.truncate(len);
+        Some(out)
+    }
+
+    /// Selects the test signal (`chirp`, `tones`, `noise`, `speech`); false for an unknown name.
+    pub fn set_signal(&mut self, name: &str) -> bool {
+        let Some(signal) = Signal::from_name(name) else { return false };
+        self.generator = Generator::new(signal, self.node.settings().config.sample_rate);
+        true
+    }
+
+    /// The sample rate the node's config runs at (the microphone path resamples to it).
+    pub fn sample_rate(&self) -> u32 {
+        self.node.settings().config.sample_rate
+    }
+
+    /// Writes the flash to localStorage if it changed.
+    fn save(&mut self) {
+        let flash = self.flash.0.borrow();
+        if flash.bytes() == &self.saved[..] {
+            return;
+        }
+        self.saved = flash.bytes().to_vec();
+        if let Some(storage) = local_storage() {
+            // A full or disabled storage only loses persistence; the node keeps running.
+            let _ = storage.set_item(&self.storage_key, &hex(&self.saved));
+        }
+    }
+}
+
+/// Boots a node over `flash` (a fresh, leaked `Memory` each time: the node borrows it for its whole life).
+fn boot(flash: SharedFlash) -> Node<'static, SharedFlash, PageClock> {
+    let memory: &'static mut Memory = Box::leak(Box::new(Memory::new()));
+    ready(Node::boot(memory, flash, 0..FLASH_BYTES as u32, PageClock, IDENTITY))
+}
+
+fn local_storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok()?
+}
+
+/// The saved flash bytes under `key`, if any and readable.
+fn load(key: &str) -> Option<Vec<u8>> {
+    let text = local_storage()?.get_item(key).ok()??;
+    unhex(&text)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(text: &str) -> Option<Vec<u8>> {
+    let digits = text.as_bytes();
+    if !digits.len().is_multiple_of(2) {
+        return None;
+    }
+    digits.chunks_exact(2).map(|pair| u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok()).collect()
+}

@@ -1,0 +1,13 @@
+//! The page's panels, one module each.
+
+mod counters;
+mod device;
+mod firmware;
+mod live_view;
+mod settings;
+
+pub use counters::Counters;
+pub use device::DeviceCard;
+pub use firmware::FirmwareSlot;
+pub use live_view::LiveView;
+pub use settings::SettingsPanel;

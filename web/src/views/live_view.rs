@@ -1,0 +1,154 @@
+//! The live view: a scrolling spectrogram (or MFCC heatmap) on a canvas, drawn once per animation frame with every
+//! frame that arrived since, and the RMS/peak meter in dBFS.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use leptos::html::Canvas;
+use leptos::prelude::*;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::{Clamped, JsCast};
+use web_sys::{CanvasRenderingContext2d, ImageData};
+
+use crate::app::{Dash, HISTORY};
+use crate::colormap::{Colormap, to_db};
+
+/// The spectrogram, its colour window, and the level meter.
+#[component]
+pub fn LiveView() -> impl IntoView {
+    let dash = expect_context::<Dash>();
+    let canvas = NodeRef::<Canvas>::new();
+    let (floor, set_floor) = signal(-80.0f32);
+    let (ceiling, set_ceiling) = signal(0.0f32);
+    let (paused, set_paused) = signal(false);
+    let (auto, set_auto) = signal(false);
+    let colormap = Rc::new(Colormap::viridis());
+
+    // Redraw on every animation frame while mounted.
+    let draw = {
+        let colormap = colormap.clone();
+        move || {
+            let Some(canvas) = canvas.get_untracked() else { return };
+            let settings = dash.node_settings.get_untracked();
+            let Some(settings) = settings else { return };
+            let config = &settings.config;
+            let live = dash.live.get_value();
+            let mut live = live.borrow_mut();
+            if paused.get_untracked() {
+                return;
+            }
+            let n = live.undrawn;
+            if n == 0 {
+                return;
+            }
+            live.undrawn = 0;
+            let height = config.n_features();
+            let Some(ctx) = context(&canvas, height) else { return };
+            let mfcc = config.mfcc.is_some();
+            let values = |frame: &[f32]| -> Vec<f32> {
+                if mfcc { frame.to_vec() } else { frame.iter().map(|&v| to_db(v, config)).collect() }
+            };
+            let new: Vec<Vec<f32>> =
+                live.frames.iter().skip(live.frames.len().saturating_sub(n)).map(|f| values(f)).collect();
+            let (lo, hi) = if auto.get_untracked() || mfcc {
+                let lo = new.iter().flatten().copied().fold(f32::INFINITY, f32::min);
+                let hi = new.iter().flatten().copied().fold(f32::NEG_INFINITY, f32::max);
+                (lo, hi.max(lo + 1e-3))
+            } else {
+                (floor.get_untracked(), ceiling.get_untracked())
+            };
+            let cols = new.len();
+            let mut pixels = vec![0u8; cols * height * 4];
+            for (x, frame) in new.iter().enumerate() {
+                for (k, &v) in frame.iter().enumerate().take(height) {
+                    // Low bands at the bottom.
+                    let y = height - 1 - k;
+                    let [r, g, b] = colormap.rgb(v, lo, hi);
+                    let p = (y * cols + x) * 4;
+                    pixels[p..p + 4].copy_from_slice(&[r, g, b, 255]);
+                }
+            }
+            let width = canvas.width() as f64;
+            let _ = ctx.draw_image_with_html_canvas_element(&canvas, -(cols as f64), 0.0);
+            if let Ok(image) = ImageData::new_with_u8_clamped_array(Clamped(&pixels), cols as u32) {
+                let _ = ctx.put_image_data(&image, width as i32 - cols as i32, 0);
+            }
+            live.rendered += cols as u64;
+        }
+    };
+    animation_loop(draw);
+
+    let level = move || {
+        dash.arrivals.get();
+        dash.live.get_value().borrow().level
+    };
+    let meter_width = move || level().map_or(0.0, |l| ((l.rms_db + 60.0) / 60.0).clamp(0.0, 1.0) * 100.0);
+    let meter_text = move || match level() {
+        Some(l) => match l.peak_db {
+            Some(peak) => format!("RMS {:.1} dBFS, peak {peak:.1} dBFS", l.rms_db),
+            None => format!("RMS {:.1} dBFS", l.rms_db),
+        },
+        None => "level: turn on the audio stream or the rms scalar".to_owned(),
+    };
+    let what = move || match dash.node_settings.get() {
+        Some(s) if s.config.mfcc.is_some() => {
+            format!("MFCC heatmap ({} coefficients, auto scale)", s.config.n_features())
+        }
+        Some(s) => format!("log-mel spectrogram ({} bands, dB of power)", s.config.n_features()),
+        None => "no stream".to_owned(),
+    };
+    view! {
+        <section id="live" class="panel">
+            <h2>"Live"</h2>
+            <p class="what">{what}</p>
+            <canvas node_ref=canvas id="spectrogram" width=HISTORY height="64"></canvas>
+            <div class="controls">
+                <label>"floor dB "
+                    <input type="range" min="-140" max="0" prop:value=move || floor.get().to_string()
+                        on:input=move |e| set_floor.set(event_target_value(&e).parse().unwrap_or(-80.0)) />
+                    {move || format!("{:.0}", floor.get())}
+                </label>
+                <label>"ceiling dB "
+                    <input type="range" min="-100" max="40" prop:value=move || ceiling.get().to_string()
+                        on:input=move |e| set_ceiling.set(event_target_value(&e).parse().unwrap_or(0.0)) />
+                    {move || format!("{:.0}", ceiling.get())}
+                </label>
+                <label><input type="checkbox" prop:checked=auto
+                    on:change=move |e| set_auto.set(event_target_checked(&e)) />" auto scale"</label>
+                <button on:click=move |_| set_paused.update(|p| *p = !*p)>
+                    {move || if paused.get() { "Resume" } else { "Pause" }}
+                </button>
+            </div>
+            <div class="meter" title=meter_text>
+                <div class="meter-bar" style:width=move || format!("{:.1}%", meter_width())></div>
+            </div>
+            <p class="meter-text">{meter_text}</p>
+        </section>
+    }
+}
+
+/// The canvas' 2D context, with its height set to `rows` (clearing it) when the feature count changed.
+fn context(canvas: &web_sys::HtmlCanvasElement, rows: usize) -> Option<CanvasRenderingContext2d> {
+    if canvas.height() as usize != rows {
+        canvas.set_height(rows as u32);
+    }
+    canvas.get_context("2d").ok()??.dyn_into().ok()
+}
+
+/// A closure that schedules itself.
+type Frame = Rc<RefCell<Option<Closure<dyn FnMut()>>>>;
+
+/// Calls `f` on every animation frame, for the life of the page (the live view is never unmounted).
+fn animation_loop(f: impl Fn() + 'static) {
+    let step: Frame = Rc::new(RefCell::new(None));
+    let next = step.clone();
+    *step.borrow_mut() = Some(Closure::new(move || {
+        f();
+        if let (Some(window), Some(cb)) = (web_sys::window(), next.borrow().as_ref()) {
+            let _ = window.request_animation_frame(cb.as_ref().unchecked_ref());
+        }
+    }));
+    if let (Some(window), Some(cb)) = (web_sys::window(), step.borrow().as_ref()) {
+        let _ = window.request_animation_frame(cb.as_ref().unchecked_ref());
+    }
+}
