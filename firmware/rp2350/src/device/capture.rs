@@ -111,7 +111,10 @@ pub async fn run<const SM: usize>(mut i2s: I2sIn<'static, PIO0, SM>) -> ! {
             }
             let _ = FILLED.try_send(Chunk::Stall(stall));
         }
-        if let Some(new_rate) = SET_RATE.try_take() {
+        // Only a real change touches the divider: restarting it would shift the bit clock mid-stream.
+        if let Some(new_rate) = SET_RATE.try_take()
+            && new_rate != rate
+        {
             rate = new_rate;
             i2s.set_rate(rate);
         }
