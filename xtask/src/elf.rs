@@ -70,6 +70,15 @@ pub(crate) fn flash_image(elf: &[u8], segments: &[Segment], flash: std::ops::Ran
     Ok(image)
 }
 
+/// Offset of the first word-aligned RP2350 boot block (an IMAGE_DEF: `PICOBIN_BLOCK_MARKER_START` …
+/// `PICOBIN_BLOCK_MARKER_END`) in `image`, if any.
+pub(crate) fn boot_block(image: &[u8]) -> Option<usize> {
+    const MARKER_START: [u8; 4] = 0xFFFF_DED3u32.to_le_bytes();
+    const MARKER_END: [u8; 4] = 0xAB12_3579u32.to_le_bytes();
+    let start = image.chunks_exact(4).position(|w| w == MARKER_START)? * 4;
+    image[start..].chunks_exact(4).any(|w| w == MARKER_END).then_some(start)
+}
+
 /// Bytes of RAM (`ram` addresses) the segments occupy when running: `.data`, `.bss` and `.uninit`.
 pub(crate) fn static_ram(segments: &[Segment], ram: std::ops::Range<u32>) -> u64 {
     segments.iter().filter(|s| ram.contains(&s.vaddr)).map(|s| u64::from(s.memsz)).sum()
@@ -115,6 +124,18 @@ mod tests {
         let image = flash_image(&bytes, &segments, FLASH).unwrap();
         assert_eq!(image, [1, 1, 1, 1, 1, 1, 0xFF, 0xFF, 2, 2, 2, 2]);
         assert_eq!(static_ram(&segments, RAM), 104);
+    }
+
+    #[test]
+    fn boot_block_needs_both_markers_word_aligned() {
+        let mut image = vec![0u8; 64];
+        image[8..12].copy_from_slice(&0xFFFF_DED3u32.to_le_bytes());
+        assert_eq!(boot_block(&image), None, "no end marker");
+        image[24..28].copy_from_slice(&0xAB12_3579u32.to_le_bytes());
+        assert_eq!(boot_block(&image), Some(8));
+        let mut shifted = vec![0u8; 2];
+        shifted.extend(&image);
+        assert_eq!(boot_block(&shifted), None, "not word aligned");
     }
 
     #[test]

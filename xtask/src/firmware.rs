@@ -46,6 +46,12 @@ pub(crate) fn build(steps: &mut Steps) -> Result {
         let segments = elf::load_segments(&elf)?;
         let image = elf::flash_image(&elf, &segments, XIP_BASE..XIP_BASE + IMAGE_MAX)?;
         let ram = elf::static_ram(&segments, RAM);
+        // The boot ROM only looks for the IMAGE_DEF in the first 4 KiB (memory.x puts `.start_block` there).
+        match elf::boot_block(&image) {
+            Some(at) if at < 4096 => {}
+            Some(at) => return Err(format!("the IMAGE_DEF block is at offset {at:#x}, past the first 4 KiB").into()),
+            None => return Err("the image has no IMAGE_DEF block: the boot ROM would not start it".into()),
+        }
 
         let uf2 = uf2::write(XIP_BASE, &image, family::RP2350_ARM_S)?;
         // What the dashboard's flasher will do with it: parse, validate, and never erase the settings.
