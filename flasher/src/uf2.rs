@@ -523,9 +523,15 @@ mod tests {
     #[test]
     fn e10_block_is_skipped_wherever_it_is() {
         let file = write(FLASH_BASE, &image(512), family::RP2350_ARM_S).unwrap();
-        // The E10 block is block 0, absolute family at 0x10ffff00 (outside the 4 MiB): accepted because ignored.
-        assert_eq!(word(&file, 28), family::ABSOLUTE);
-        assert_eq!(word(&file, 12), E10_BLOCK_ADDR);
+        // The E10 block is block 0, laid out as picotool's `gen_abs_block`: flags family + extension (0xa000),
+        // 0x10ffff00 (outside the 4 MiB: accepted because ignored), 256 bytes, block 0 of 2, absolute family,
+        // payload 0xEF, then the RP2_IGNORE_BLOCK tag, zeros, end magic.
+        let header: Vec<u32> = (0..8).map(|k| word(&file, 4 * k)).collect();
+        assert_eq!(header, [MAGIC_START0, MAGIC_START1, 0xa000, 0x10ff_ff00, 256, 0, 2, family::ABSOLUTE]);
+        assert!(file[32..32 + PAYLOAD_LEN].iter().all(|&b| b == 0xEF));
+        assert_eq!(&file[32 + PAYLOAD_LEN..32 + PAYLOAD_LEN + 4], &[0x04, 0xe3, 0x57, 0x99]);
+        assert!(file[32 + PAYLOAD_LEN + 4..BLOCK_LEN - 4].iter().all(|&b| b == 0));
+        assert_eq!(word(&file, BLOCK_LEN - 4), MAGIC_END);
         assert_eq!(Uf2::parse(&file).unwrap().skipped_blocks(), 1);
         // Moved to the end of the file: still skipped, same pages.
         let mut moved = file[BLOCK_LEN..].to_vec();
