@@ -143,28 +143,27 @@ pub fn level(samples: &[f32]) -> Option<Level> {
     Some(Level { rms_db: db(rms), peak_db: Some(db(peak)) })
 }
 
-/// Events per second over a sliding window of timestamps (ms).
+/// Events per second from a running total sampled now and then: the rate over the last second or so (the span
+/// between the newest sample and the oldest one not more than a second older).
 #[derive(Default)]
 pub struct Rate {
-    times: VecDeque<f64>,
+    samples: VecDeque<(f64, u64)>,
 }
 
 impl Rate {
-    /// Records `count` events at `now_ms`.
-    pub fn add(&mut self, now_ms: f64, count: usize) {
-        self.times.extend(std::iter::repeat_n(now_ms, count));
-        self.trim(now_ms);
+    /// Records the running `total` at `now_ms`.
+    pub fn record(&mut self, now_ms: f64, total: u64) {
+        self.samples.push_back((now_ms, total));
+        while self.samples.len() > 2 && self.samples[1].0 <= now_ms - 1000.0 {
+            self.samples.pop_front();
+        }
     }
 
-    /// Events per second over the last second before `now_ms`.
-    pub fn per_second(&mut self, now_ms: f64) -> f64 {
-        self.trim(now_ms);
-        self.times.len() as f64
-    }
-
-    fn trim(&mut self, now_ms: f64) {
-        while self.times.front().is_some_and(|&t| t <= now_ms - 1000.0) {
-            self.times.pop_front();
+    /// Events per second over the recorded span (0 before two samples).
+    pub fn per_second(&self) -> f64 {
+        match (self.samples.front(), self.samples.back()) {
+            (Some(&(t0, n0)), Some(&(t1, n1))) if t1 > t0 => n1.saturating_sub(n0) as f64 * 1000.0 / (t1 - t0),
+            _ => 0.0,
         }
     }
 }
@@ -228,9 +227,13 @@ mod tests {
     #[test]
     fn rate_over_one_second() {
         let mut rate = Rate::default();
-        rate.add(0.0, 50);
-        rate.add(500.0, 50);
-        assert_eq!(rate.per_second(900.0), 100.0);
-        assert_eq!(rate.per_second(1200.0), 50.0);
+        assert_eq!(rate.per_second(), 0.0);
+        rate.record(0.0, 0);
+        rate.record(500.0, 80);
+        assert_eq!(rate.per_second(), 160.0);
+        rate.record(1000.0, 130);
+        rate.record(1500.0, 180);
+        // The burst of the first half second has left the window: 100 frames in the last second.
+        assert_eq!(rate.per_second(), 100.0);
     }
 }

@@ -92,6 +92,9 @@ pub struct SimNode {
     storage_key: String,
     saved: Vec<u8>,
     generator: Generator,
+    /// Audio clock: real time streamed so far (ms) and samples generated for it.
+    streamed_ms: f64,
+    generated: u64,
     last_tick_ms: f64,
     block: Vec<f32>,
 }
@@ -115,6 +118,8 @@ impl SimNode {
             storage_key: storage_key.to_owned(),
             saved: saved.unwrap_or_default(),
             generator: Generator::new(Signal::Chirp, rate),
+            streamed_ms: 0.0,
+            generated: 0,
             last_tick_ms: now_ms(),
             block: Vec::new(),
         }
@@ -133,20 +138,28 @@ impl SimNode {
         let rate = self.node.settings().config.sample_rate;
         if self.generator.rate() != rate {
             self.generator = Generator::new(self.generator.signal(), rate);
+            (self.streamed_ms, self.generated) = (0.0, 0);
         }
         response
     }
 
-    /// Feeds the audio of the real time elapsed since the last tick (at most 250 ms) through the node.
+    /// Feeds the audio of the real time elapsed while streaming since the last tick (at most 250 ms per tick)
+    /// through the node. Samples are counted against the total time, so ticks of any spacing give the exact rate.
     pub fn tick(&mut self) {
         let now = now_ms();
         let elapsed = (now - self.last_tick_ms).clamp(0.0, MAX_TICK_MS);
         self.last_tick_ms = now;
-        let rate = f64::from(self.node.settings().config.sample_rate);
-        let n = (elapsed * rate / 1000.0).round() as usize;
-        if !self.node.is_streaming() || n == 0 {
+        if !self.node.is_streaming() {
             return;
         }
+        self.streamed_ms += elapsed;
+        let rate = f64::from(self.node.settings().config.sample_rate);
+        let due = (self.streamed_ms * rate / 1000.0) as u64;
+        let n = due.saturating_sub(self.generated) as usize;
+        if n == 0 {
+            return;
+        }
+        self.generated = due;
         self.block.resize(n, 0.0);
         self.generator.fill(&mut self.block);
         self.node.push_audio(&self.block);

@@ -13,7 +13,7 @@ Tasks:
       --no-install        skip the installer (a missing tool then fails its step)
       --only STEP,...     run only these steps
       --skip STEP,...     run all steps but these
-                          steps: install, host, conformance, m33-bench, firmware, golden, python, fmt, clippy
+                          steps: install, host, conformance, m33-bench, firmware, golden, python, web, fmt, clippy
   conformance   Hash every preset on host, wasm32, wasm32+simd128 and Cortex-M33 (QEMU); fail unless all agree.
       --no-install        skip the installer
       --only TARGET,...   host, wasm32, wasm32+simd128, m33
@@ -53,12 +53,13 @@ pub(crate) enum Step {
     Firmware,
     Golden,
     Python,
+    Web,
     Fmt,
     Clippy,
 }
 
 impl Step {
-    pub(crate) const ALL: [Step; 9] = [
+    pub(crate) const ALL: [Step; 10] = [
         Step::Install,
         Step::Host,
         Step::Conformance,
@@ -66,6 +67,7 @@ impl Step {
         Step::Firmware,
         Step::Golden,
         Step::Python,
+        Step::Web,
         Step::Fmt,
         Step::Clippy,
     ];
@@ -79,6 +81,7 @@ impl Step {
             Step::Firmware => "firmware",
             Step::Golden => "golden",
             Step::Python => "python",
+            Step::Web => "web",
             Step::Fmt => "fmt",
             Step::Clippy => "clippy",
         }

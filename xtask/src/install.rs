@@ -46,12 +46,15 @@ pub(crate) fn run() -> Result {
     Ok(())
 }
 
-/// Every install step: Rust targets, Debian packages, the Python venv.
+/// Every install step: Rust targets, Debian packages, the Python venv, the dashboard's tools and the browser
+/// tests' tools.
 pub(crate) fn all(steps: &mut Steps) -> Result {
     rust_targets(steps)?;
     system_packages(steps)?;
     python_venv(steps)?;
-    python_packages(steps)
+    python_packages(steps)?;
+    web_tools(steps)?;
+    browser_tools(steps)
 }
 
 /// `rustup target add` for the targets not installed yet.
@@ -233,6 +236,41 @@ pub(crate) fn web_tools(steps: &mut Steps) -> Result {
         )?;
         Ok(Outcome::Done)
     })
+}
+
+/// The browser tests' tools: Debian's chromium and chromium-driver (apt), playwright-core (npm, under
+/// `target/tools`; never `npx playwright install`, which downloads its own browsers).
+pub(crate) fn browser_tools(steps: &mut Steps) -> Result {
+    steps.run("install: chromium, chromium-driver", || {
+        if on_path("chromium") && on_path("chromedriver") {
+            return Ok(Outcome::Skipped("chromium and chromedriver on PATH".to_owned()));
+        }
+        let lock_wait = ["-o", "DPkg::Lock::Timeout=600"];
+        cmd::run(apt().arg("update").args(lock_wait))?;
+        cmd::run(
+            apt()
+                .args(["install", "-y", "--no-install-recommends"])
+                .args(lock_wait)
+                .args(["chromium", "chromium-driver"]),
+        )?;
+        Ok(Outcome::Done)
+    })?;
+    steps.run("install: playwright-core (npm)", || {
+        if playwright_core_dir().join("package.json").is_file() {
+            return Ok(Outcome::Skipped("playwright-core in target/tools".to_owned()));
+        }
+        let prefix = cmd::project_root().join("target/tools");
+        fs::create_dir_all(&prefix)?;
+        cmd::run(
+            command("npm").args(["install", "--no-audit", "--no-fund", "--prefix"]).arg(&prefix).arg("playwright-core"),
+        )?;
+        Ok(Outcome::Done)
+    })
+}
+
+/// playwright-core's package directory (the e2e test loads it from here).
+pub(crate) fn playwright_core_dir() -> PathBuf {
+    cmd::project_root().join("target/tools/node_modules/playwright-core")
 }
 
 /// Where npm puts `wasm-opt` (trunk finds it on PATH).

@@ -13,6 +13,7 @@ mod lint;
 mod m33;
 mod python;
 mod test;
+mod web;
 
 use std::process::ExitCode;
 

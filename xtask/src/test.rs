@@ -3,7 +3,7 @@
 use crate::Result;
 use crate::cmd::{self, Outcome, Steps, cargo};
 use crate::flags::{Step, Target, TestFlags};
-use crate::{bench, conformance, firmware, golden, install, lint, python};
+use crate::{bench, conformance, firmware, golden, install, lint, python, web};
 
 pub(crate) fn run(flags: &TestFlags) -> Result {
     let mut steps = Steps::default();
@@ -19,6 +19,7 @@ pub(crate) fn run(flags: &TestFlags) -> Result {
             Step::Firmware => firmware::build(&mut steps)?,
             Step::Golden => golden::check(&mut steps)?,
             Step::Python => python::check(&mut steps)?,
+            Step::Web => web::check(&mut steps)?,
             Step::Fmt => lint::fmt(&mut steps)?,
             Step::Clippy => lint::clippy(&mut steps)?,
         }

@@ -11,18 +11,15 @@ pub fn Counters() -> impl IntoView {
     let dash = expect_context::<Dash>();
     let (text, set_text) = signal(Vec::<(&'static str, String)>::new());
     let rate = StoredValue::new_local(Rate::default());
-    let last = StoredValue::new_local(0u64);
     let refresh = move || {
         let now = web_sys::window().and_then(|w| w.performance()).map_or(0.0, |p| p.now());
         let live = dash.live.get_value();
         let live = live.borrow();
         let received = live.features.received;
-        let fresh = received.saturating_sub(last.get_value());
-        last.set_value(received);
         let mut per_second = 0.0;
         rate.update_value(|r| {
-            r.add(now, fresh as usize);
-            per_second = r.per_second(now);
+            r.record(now, received);
+            per_second = r.per_second();
         });
         let mut rows = vec![
             ("frames/s", format!("{per_second:.0}")),

@@ -18,8 +18,8 @@ use crate::colormap::{Colormap, to_db};
 pub fn LiveView() -> impl IntoView {
     let dash = expect_context::<Dash>();
     let canvas = NodeRef::<Canvas>::new();
-    let (floor, set_floor) = signal(-80.0f32);
-    let (ceiling, set_ceiling) = signal(0.0f32);
+    let (floor, set_floor) = signal(-60.0f32);
+    let (ceiling, set_ceiling) = signal(40.0f32);
     let (paused, set_paused) = signal(false);
     let (auto, set_auto) = signal(false);
     let colormap = Rc::new(Colormap::viridis());
@@ -105,12 +105,12 @@ pub fn LiveView() -> impl IntoView {
             <div class="controls">
                 <label>"floor dB "
                     <input type="range" min="-140" max="0" prop:value=move || floor.get().to_string()
-                        on:input=move |e| set_floor.set(event_target_value(&e).parse().unwrap_or(-80.0)) />
+                        on:input=move |e| set_floor.set(event_target_value(&e).parse().unwrap_or(-60.0)) />
                     {move || format!("{:.0}", floor.get())}
                 </label>
                 <label>"ceiling dB "
-                    <input type="range" min="-100" max="40" prop:value=move || ceiling.get().to_string()
-                        on:input=move |e| set_ceiling.set(event_target_value(&e).parse().unwrap_or(0.0)) />
+                    <input type="range" min="-100" max="80" prop:value=move || ceiling.get().to_string()
+                        on:input=move |e| set_ceiling.set(event_target_value(&e).parse().unwrap_or(40.0)) />
                     {move || format!("{:.0}", ceiling.get())}
                 </label>
                 <label><input type="checkbox" prop:checked=auto

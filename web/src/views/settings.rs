@@ -111,7 +111,9 @@ pub fn SettingsPanel() -> impl IntoView {
             set_json.set(s.config.to_json());
         }
     });
-    let parsed = Memo::new(move |_| Config::from_json(json.get().as_bytes()).map_err(|e| e.to_string()));
+    // Parsed without validation, so the fields stay editable while the config is invalid.
+    let parsed =
+        Memo::new(move |_| serde_json::from_str::<Config>(&json.get()).map_err(|e| format!("config JSON: {e}")));
     let settings = move || -> Result<NodeSettings, String> {
         let config = parsed.get()?;
         let mut s = dash.node_settings.get().unwrap_or_else(stapes_node::settings::defaults);

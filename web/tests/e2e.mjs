@@ -1,0 +1,154 @@
+// End-to-end test of the built dashboard (target/dist) in headless Chromium, against the simulated node behind
+// web/sim/fake-usb.js. Run by `cargo xtask test --only web`:
+//   node web/tests/e2e.mjs <dist dir> <screenshot dir>
+// with playwright-core from npm (the directory in PLAYWRIGHT_CORE, installed under target/tools by xtask) and
+// Debian's /usr/bin/chromium.
+import http from "node:http";
+import fs from "node:fs";
+import path from "node:path";
+import { createRequire } from "node:module";
+
+const { chromium } = createRequire(import.meta.url)(process.env.PLAYWRIGHT_CORE ?? "playwright-core");
+
+const [distArg, shots] = process.argv.slice(2);
+if (!distArg || !shots) {
+  console.error("usage: node web/tests/e2e.mjs <dist dir> <screenshot dir>");
+  process.exit(2);
+}
+fs.mkdirSync(shots, { recursive: true });
+const dist = path.resolve(distArg);
+
+const TYPES = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm", ".css": "text/css" };
+const server = http.createServer((req, res) => {
+  const url = new URL(req.url, "http://x");
+  const file = path.join(dist, url.pathname === "/" ? "index.html" : path.normalize(url.pathname));
+  if (!file.startsWith(dist) || !fs.existsSync(file)) {
+    res.writeHead(404).end();
+    return;
+  }
+  res.writeHead(200, { "content-type": TYPES[path.extname(file)] ?? "application/octet-stream" });
+  fs.createReadStream(file).pipe(res);
+});
+await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
+const origin = `http://127.0.0.1:${server.address().port}`;
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+});
+const context = await browser.newContext({ viewport: { width: 1280, height: 1400 } });
+const page = await context.newPage();
+page.setDefaultTimeout(10000);
+const problems = [];
+page.on("console", (m) => m.type() === "error" && problems.push(`console error: ${m.text()}`));
+page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+page.on("request", (r) => !r.url().startsWith(origin) && problems.push(`request off the page's origin: ${r.url()}`));
+
+let failures = 0;
+async function check(name, body) {
+  const start = Date.now();
+  try {
+    await body();
+    console.log(`ok   ${name} (${Date.now() - start} ms)`);
+  } catch (e) {
+    failures += 1;
+    console.log(`FAIL ${name}: ${e.message}`);
+    await page.screenshot({ path: path.join(shots, `fail-${name.replace(/\W+/g, "-")}.png`) }).catch(() => {});
+  }
+}
+const status = () => page.locator(".status").textContent();
+const waitStatus = (s, timeout = 5000) =>
+  page.waitForFunction((s) => document.querySelector(".status")?.textContent === s, s, { timeout });
+const counter = async (name) => Number(await page.locator(`[data-counter="${name}"]`).textContent());
+const canvasHash = () =>
+  page.evaluate(() => {
+    const c = document.getElementById("spectrogram");
+    const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+    let h = 0;
+    for (let i = 0; i < d.length; i += 4) h = (h * 31 + d[i] + d[i + 1] * 7 + d[i + 2] * 13) | 0;
+    return h;
+  });
+
+await check("first load to live frames within 2 s", async () => {
+  const start = Date.now();
+  await page.goto(origin + "/");
+  await waitStatus("streaming", 10000);
+  const ms = Date.now() - start;
+  console.log(`     first load → streaming: ${ms} ms`);
+  if (ms > 2000) throw new Error(`took ${ms} ms`);
+});
+
+await check("frames arrive and the spectrogram moves", async () => {
+  const before = await canvasHash();
+  await page.waitForTimeout(1500);
+  const after = await canvasHash();
+  if (before === after) throw new Error("canvas pixels did not change");
+  const received = await counter("received");
+  const rendered = await counter("rendered");
+  const fps = await counter("frames/s");
+  console.log(`     received ${received}, rendered ${rendered}, ${fps} frames/s`);
+  if (received < 100) throw new Error(`only ${received} frames received`);
+  if (fps < 90 || fps > 110) throw new Error(`${fps} frames/s, expected about 100`);
+  if (received - rendered > 20) throw new Error(`rendering is ${received - rendered} frames behind`);
+  await page.screenshot({ path: path.join(shots, "streaming.png") });
+});
+
+await check("device card shows the simulated node", async () => {
+  const board = await page.locator("#device .board").textContent();
+  if (board !== "simulated") throw new Error(`board ${board}`);
+  if ((await page.locator("#device .warn").count()) !== 0) throw new Error("version warning on a matching node");
+});
+
+await check("an invalid setting is refused with its message", async () => {
+  const field = page.locator('input[name="frames.n_fft"]');
+  await field.fill("100");
+  await field.dispatchEvent("change");
+  await page.waitForFunction(() => document.querySelector(".validity")?.classList.contains("invalid"));
+  const message = await page.locator(".validity").textContent();
+  if (!message.includes("n_fft") && !message.includes("win_length")) throw new Error(`message: ${message}`);
+  if (!(await page.locator("#write").isDisabled())) throw new Error("write stays enabled");
+  await page.screenshot({ path: path.join(shots, "invalid-setting.png") });
+  await field.fill("512");
+  await field.dispatchEvent("change");
+});
+
+await check("a valid setting is written, read back and survives a reload", async () => {
+  const field = page.locator('input[name="mel.n_mels"]');
+  await field.fill("40");
+  await field.dispatchEvent("change");
+  await page.waitForFunction(() => document.querySelector(".validity")?.textContent === "valid");
+  await page.locator("#write").click();
+  await page.waitForFunction(() => document.getElementById("settings-status")?.textContent.startsWith("written"));
+  await waitStatus("streaming");
+  await page.reload();
+  await waitStatus("streaming", 10000);
+  await page.waitForFunction(() => document.querySelector('input[name="mel.n_mels"]')?.value === "40");
+  const what = await page.locator("#live .what").textContent();
+  if (!what.includes("40 bands")) throw new Error(`live view says: ${what}`);
+});
+
+await check("unplug mid-stream shows the state, replug reconnects by itself", async () => {
+  await page.evaluate(() => window.stapesSim.unplug());
+  await waitStatus("no device");
+  await page.screenshot({ path: path.join(shots, "unplugged.png") });
+  const before = await counter("received");
+  await page.evaluate(() => window.stapesSim.plug());
+  await waitStatus("streaming", 5000);
+  await page.waitForTimeout(500);
+  if ((await counter("received")) <= before) throw new Error("no frames after reconnect");
+});
+
+await check("reset restores the defaults", async () => {
+  await page.getByText("Reset to defaults").click();
+  await page.waitForFunction(() => document.querySelector('input[name="mel.n_mels"]')?.value === "64");
+});
+
+await check("no console errors, nothing fetched from elsewhere", async () => {
+  if (problems.length) throw new Error(problems.join("\n"));
+});
+
+await browser.close();
+server.close();
+console.log(failures ? `${failures} failed` : "all passed");
+process.exit(failures ? 1 : 0);

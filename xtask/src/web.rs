@@ -1,0 +1,33 @@
+//! The `web` step of `cargo xtask test`: the dashboard's release build (and its size budget), its logic under
+//! `wasm-bindgen-test`, and the Playwright end-to-end test (`web/tests/e2e.mjs`) in headless Chromium against the
+//! built `target/dist` and the simulated node. Screenshots go to `target/web-e2e/`.
+
+use crate::Result;
+use crate::cmd::{self, Outcome, Steps, cargo, command};
+use crate::{dashboard, install};
+
+/// Every web check.
+pub(crate) fn check(steps: &mut Steps) -> Result {
+    dashboard::build(steps)?;
+    steps.run("web: wasm-bindgen-test (stapes-web on wasm32)", || {
+        cmd::require_tools(&["wasm-bindgen-test-runner"])?;
+        // No RUSTFLAGS: it would replace the `--cfg=web_sys_unstable_apis` of .cargo/config.toml.
+        cmd::run(
+            cargo().args(["test", "-p", "stapes-web", "--target", "wasm32-unknown-unknown"]).env_remove("RUSTFLAGS"),
+        )?;
+        Ok(Outcome::Done)
+    })?;
+    steps.run("web: Playwright end to end (headless Chromium, simulated node)", || {
+        cmd::require_tools(&["node", "chromium"])?;
+        let shots = cmd::project_root().join("target/web-e2e");
+        cmd::run(
+            command("node")
+                .arg("web/tests/e2e.mjs")
+                .arg(dashboard::dist_dir())
+                .arg(&shots)
+                .env("PLAYWRIGHT_CORE", install::playwright_core_dir()),
+        )?;
+        println!("screenshots: {}", shots.display());
+        Ok(Outcome::Done)
+    })
+}
