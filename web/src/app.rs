@@ -13,7 +13,7 @@ use crate::link::{Event, Link, explain_open_failure};
 use crate::live::Live;
 use crate::session::{Session, decode, js_error};
 use crate::sim::SimNode;
-use crate::views::{Counters, DeviceCard, FirmwareSlot, LiveView, SettingsPanel};
+use crate::views::{Counters, DeviceCard, FirmwareSlot, LiveView, Recorder, SettingsPanel};
 
 /// Frames of history the live view keeps (6 s at 100 frames/s).
 pub const HISTORY: usize = 600;
@@ -418,6 +418,7 @@ pub fn App() -> impl IntoView {
             <DeviceCard />
             <Counters />
             <LiveView />
+            <Recorder />
             <SettingsPanel />
             <FirmwareSlot />
         </main>

@@ -50,8 +50,8 @@ pub struct Live {
     pub level: Option<Level>,
     /// Latest scalars.
     pub last_scalars: Vec<f32>,
-    /// Raw audio received (`sample / 32768`), for the parity view and the recorder.
-    pub samples: Vec<f32>,
+    /// The recording in progress (or finished, until the page takes it).
+    pub take: Option<Take>,
     /// Feature frames received since the history was last drawn (the renderer takes them).
     pub undrawn: usize,
     /// Frames the renderer has drawn.
@@ -70,7 +70,7 @@ impl Live {
             health: None,
             level: None,
             last_scalars: Vec::new(),
-            samples: Vec::new(),
+            take: None,
             undrawn: 0,
             rendered: 0,
         }
@@ -95,7 +95,11 @@ impl Live {
                 if self.frames.len() == self.capacity {
                     self.frames.pop_front();
                 }
-                self.frames.push_back(frame.features.to_vec());
+                let values = frame.features.to_vec();
+                if let Some(take) = self.take.as_mut() {
+                    take.add_frame(frame.index, &values);
+                }
+                self.frames.push_back(values);
                 self.undrawn = (self.undrawn + 1).min(self.capacity);
                 Kind::Features
             }
@@ -112,9 +116,11 @@ impl Live {
             k if k == AudioTopic::KEY => {
                 let block: AudioBlock<'_> = decode_body(body).map_err(|_| bad("audio"))?;
                 self.audio.see(header.seq);
-                let start = self.samples.len();
-                self.samples.extend(block.samples.iter().map(|s| f32::from(s) * (1.0 / 32768.0)));
-                self.level = level(&self.samples[start..]).or(self.level);
+                let samples: Vec<f32> = block.samples.iter().map(|s| f32::from(s) * (1.0 / 32768.0)).collect();
+                if let Some(take) = self.take.as_mut() {
+                    take.add_audio(block.first_sample, &samples);
+                }
+                self.level = level(&samples).or(self.level);
                 Kind::Audio
             }
             k if k == HealthTopic::KEY => {
@@ -125,6 +131,108 @@ impl Live {
         };
         Ok(Some(kind))
     }
+}
+
+/// A recording: the next `want` feature frames of the stream, and the raw audio (`sample / 32768`) that came
+/// with them when the node streams audio.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Take {
+    /// Values per frame.
+    pub n_features: usize,
+    /// Frames wanted.
+    pub want: usize,
+    /// Frame-major features.
+    pub features: Vec<f32>,
+    /// Stream index of the first recorded frame.
+    pub first_index: Option<u64>,
+    /// Raw audio from the first block after the recording started.
+    pub samples: Vec<f32>,
+    /// Stream sample number of `samples[0]`.
+    pub first_sample: Option<u64>,
+    /// Frames whose length was not `n_features` (the config changed under the recording).
+    pub misfits: usize,
+}
+
+impl Take {
+    /// A recording of `want` frames of `n_features` values.
+    pub fn new(n_features: usize, want: usize) -> Take {
+        Take {
+            n_features,
+            want,
+            features: Vec::with_capacity(n_features * want),
+            first_index: None,
+            samples: Vec::new(),
+            first_sample: None,
+            misfits: 0,
+        }
+    }
+
+    /// Frames recorded.
+    pub fn frames(&self) -> usize {
+        self.features.len() / self.n_features.max(1)
+    }
+
+    /// Whether `want` frames are in.
+    pub fn is_done(&self) -> bool {
+        self.frames() >= self.want
+    }
+
+    fn add_frame(&mut self, index: u64, values: &[f32]) {
+        if self.is_done() {
+            return;
+        }
+        if values.len() != self.n_features {
+            self.misfits += 1;
+            return;
+        }
+        self.first_index.get_or_insert(index);
+        self.features.extend_from_slice(values);
+    }
+
+    fn add_audio(&mut self, first_sample: u64, samples: &[f32]) {
+        if self.is_done() {
+            return;
+        }
+        self.first_sample.get_or_insert(first_sample);
+        self.samples.extend_from_slice(samples);
+    }
+}
+
+/// Device vs browser: the take's frames against the core's streaming pipeline run here on the take's audio
+/// (which must start at sample 0 of the stream, with the frames from index 0).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Parity {
+    /// Frames compared.
+    pub frames: usize,
+    /// Frames equal bit for bit.
+    pub identical: usize,
+    /// Largest absolute difference over every value.
+    pub max_abs_diff: f32,
+}
+
+/// Recomputes the take's frames from its audio with `config` and compares.
+pub fn parity(config: &stapes_core::Config, take: &Take) -> Result<Parity, String> {
+    if take.first_sample != Some(0) || take.first_index != Some(0) {
+        return Err("the recording must start with the stream (sample 0, frame 0): restart the stream".to_owned());
+    }
+    let mut pipeline = stapes_core::Pipeline::new_owned(config).map_err(|e| e.to_string())?;
+    let mut browser: Vec<f32> = Vec::new();
+    pipeline.push(&take.samples, &mut |f| browser.extend_from_slice(f.features)).map_err(|e| e.to_string())?;
+    let n = take.n_features.max(1);
+    let frames = (browser.len() / n).min(take.frames());
+    if frames == 0 {
+        return Err("no frames to compare (is the audio stream on?)".to_owned());
+    }
+    let (mut identical, mut max_abs_diff) = (0, 0.0f32);
+    for (a, b) in take.features.chunks(n).zip(browser.chunks(n)).take(frames) {
+        if a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits()) {
+            identical += 1;
+        }
+        for (x, y) in a.iter().zip(b) {
+            max_abs_diff = max_abs_diff.max((x - y).abs());
+        }
+    }
+    Ok(Parity { frames, identical, max_abs_diff })
 }
 
 /// Amplitude in dBFS (−inf clamps to −120).
@@ -205,7 +313,6 @@ mod tests {
         let msg = AudioBlock { first_sample: 0, samples: I16s::from(&samples[..]) };
         let n = encode_topic::<AudioTopic>(0, &msg, &mut out).unwrap();
         assert_eq!(live.on_message(&out[..n], None).unwrap(), Some(Kind::Audio));
-        assert_eq!(live.samples, [0.5, -0.5, 0.0, 0.0]);
         let level = live.level.unwrap();
         assert!((level.peak_db.unwrap() + 6.0206).abs() < 1e-3);
         assert!((level.rms_db + 9.0309).abs() < 1e-3);
@@ -222,6 +329,44 @@ mod tests {
         response[..4].copy_from_slice(&stapes_protocol::ERROR_KEY.0.to_le_bytes());
         assert_eq!(live.on_message(&response, None).unwrap(), None);
         assert_eq!(live.features.received, 0);
+    }
+
+    #[test]
+    fn take_records_and_parity_finds_identity_and_differences() {
+        use stapes_protocol::{AudioBlock, I16s};
+        let config = stapes_core::preset("yamnet").unwrap();
+        let mut source = crate::signals::Generator::new(crate::signals::Signal::Speech, 16_000);
+        let mut x = vec![0.0f32; 8000];
+        source.fill(&mut x);
+        let q: Vec<i16> = x.iter().map(|v| (v * 32767.0) as i16).collect();
+        let heard: Vec<f32> = q.iter().map(|&s| f32::from(s) / 32768.0).collect();
+        let mut p = stapes_core::Pipeline::new_owned(&config).unwrap();
+        let mut frames: Vec<Vec<f32>> = vec![];
+        p.push(&heard, &mut |f| frames.push(f.features.to_vec())).unwrap();
+
+        let mut live = Live::new(10);
+        live.take = Some(Take::new(64, 20));
+        let mut out = vec![0u8; 4096];
+        for (i, block) in q.chunks(1000).enumerate() {
+            let msg = AudioBlock { first_sample: i as u64 * 1000, samples: I16s::from(block) };
+            let n = encode_topic::<AudioTopic>(i as u32, &msg, &mut out).unwrap();
+            live.on_message(&out[..n], None).unwrap();
+        }
+        for (i, f) in frames.iter().enumerate() {
+            let msg = FeatureFrame { index: i as u64, timestamp_us: 0, features: F32s::from(&f[..]) };
+            let n = encode_topic::<FeaturesTopic>(i as u32, &msg, &mut out).unwrap();
+            live.on_message(&out[..n], None).unwrap();
+        }
+        let mut take = live.take.take().unwrap();
+        assert!(take.is_done());
+        assert_eq!((take.frames(), take.samples.len()), (20, 8000));
+        let same = parity(&config, &take).unwrap();
+        assert_eq!(same, Parity { frames: 20, identical: 20, max_abs_diff: 0.0 });
+        take.features[64 * 3 + 5] += 0.5;
+        let differs = parity(&config, &take).unwrap();
+        assert_eq!((differs.identical, differs.max_abs_diff), (19, 0.5));
+        take.first_sample = Some(160);
+        assert!(parity(&config, &take).is_err());
     }
 
     #[test]

@@ -4,10 +4,12 @@ mod counters;
 mod device;
 mod firmware;
 mod live_view;
+mod recorder;
 mod settings;
 
 pub use counters::Counters;
 pub use device::DeviceCard;
 pub use firmware::FirmwareSlot;
 pub use live_view::LiveView;
+pub use recorder::Recorder;
 pub use settings::SettingsPanel;

@@ -37,7 +37,7 @@ const browser = await chromium.launch({
   args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync"],
 });
-const context = await browser.newContext({ viewport: { width: 1280, height: 1400 } });
+const context = await browser.newContext({ viewport: { width: 1280, height: 1400 }, acceptDownloads: true });
 const page = await context.newPage();
 page.setDefaultTimeout(10000);
 const problems = [];
@@ -137,6 +137,41 @@ await check("unplug mid-stream shows the state, replug reconnects by itself", as
   await waitStatus("streaming", 5000);
   await page.waitForTimeout(500);
   if ((await counter("received")) <= before) throw new Error("no frames after reconnect");
+});
+
+await check("record 2 s, export .npy/CSV/sidecar, re-import", async () => {
+  const bands = Number(await page.locator('input[name="mel.n_mels"]').inputValue());
+  await page.locator("#record").click();
+  await page.waitForFunction(() => document.getElementById("recorder-status")?.textContent.startsWith("recorded"));
+  const saved = async (id) => {
+    const [download] = await Promise.all([page.waitForEvent("download"), page.locator(id).click()]);
+    const file = path.join(shots, download.suggestedFilename());
+    await download.saveAs(file);
+    return file;
+  };
+  const npy = fs.readFileSync(await saved("#save-npy"));
+  const headerLen = npy.readUInt16LE(8);
+  const header = npy.subarray(10, 10 + headerLen).toString();
+  if (!header.includes("'descr': '<f4'") || !header.includes(`'shape': (200, ${bands})`)) throw new Error(header);
+  const values = new Float32Array(npy.buffer.slice(npy.byteOffset + 10 + headerLen, npy.byteOffset + npy.length));
+  if (values.length !== 200 * bands || !values.every(Number.isFinite)) throw new Error("bad .npy data");
+  const csv = fs.readFileSync(await saved("#save-csv"), "utf8").trim().split("\n");
+  const csvValues = csv.slice(1).flatMap((line) => line.split(",").map((v) => Math.fround(Number(v))));
+  if (csv.length !== 201 || csvValues.some((v, i) => v !== values[i])) throw new Error("CSV differs from .npy");
+  const sidecar = JSON.parse(fs.readFileSync(await saved("#save-json"), "utf8"));
+  if (sidecar.shape.join() !== `200,${bands}` || sidecar.config.mel.n_mels !== bands) throw new Error(JSON.stringify(sidecar));
+  await page.locator('#recorder input[type="file"]').setInputFiles(path.join(shots, "stapes-features.npy"));
+  await page.waitForFunction((bands) =>
+    document.getElementById("recorder-status")?.textContent === `imported 200 frames × ${bands} features`, bands);
+});
+
+await check("parity: device vs browser difference is exactly zero", async () => {
+  await page.locator("#parity").click();
+  await page.waitForFunction(() => document.getElementById("parity-result")?.textContent.startsWith("parity"));
+  const text = await page.locator("#parity-result").textContent();
+  console.log(`     ${text}`);
+  if (!/200 frames compared, 200 bit-identical, max \|device − browser\| = 0$/.test(text)) throw new Error(text);
+  await page.screenshot({ path: path.join(shots, "parity.png") });
 });
 
 await check("reset restores the defaults", async () => {
