@@ -13,7 +13,7 @@ use crate::link::{Event, Link, explain_open_failure};
 use crate::live::Live;
 use crate::session::{Session, decode, js_error};
 use crate::sim::SimNode;
-use crate::views::{Counters, DeviceCard, FirmwareSlot, LiveView, Recorder, SettingsPanel};
+use crate::views::{Counters, DeviceCard, FileAnalysis, FirmwareSlot, LiveView, Recorder, SettingsPanel};
 
 /// Frames of history the live view keeps (6 s at 100 frames/s).
 pub const HISTORY: usize = 600;
@@ -399,6 +399,14 @@ pub fn App() -> impl IntoView {
         Link::Bootloader => Some("A Pico 2 is in BOOTSEL mode: flash the stapes firmware (below)."),
         _ => None,
     };
+    let pick_signal = move |name: String| {
+        // The fake USB's test hook picks the plugged simulated node's test signal.
+        let sim = web_sys::window().and_then(|w| js_sys::Reflect::get(&w, &"stapesSim".into()).ok());
+        let set = sim.as_ref().and_then(|s| js_sys::Reflect::get(s, &"setSignal".into()).ok());
+        if let (Some(sim), Some(set)) = (sim, set.and_then(|f| f.dyn_into::<js_sys::Function>().ok())) {
+            let _ = set.call1(&sim, &name.into());
+        }
+    };
     view! {
         <header class="bar">
             <h1>"stapes"</h1>
@@ -409,6 +417,14 @@ pub fn App() -> impl IntoView {
             >
                 "Simulated node"
             </button>
+            <Show when=move || dash.source.get() == Source::Simulated>
+                <select id="sim-signal" title="test signal of the simulated node"
+                    on:change=move |e| pick_signal(event_target_value(&e))>
+                    {crate::signals::Signal::ALL
+                        .map(|s| view! { <option value=s.name()>{s.name()}</option> })
+                        .collect_view()}
+                </select>
+            </Show>
             <button on:click=move |_| dash.choose_device()>"Connect a node…"</button>
         </header>
         <p class="error" role="alert">{error}</p>
@@ -420,6 +436,7 @@ pub fn App() -> impl IntoView {
             <LiveView />
             <Recorder />
             <SettingsPanel />
+            <FileAnalysis />
             <FirmwareSlot />
         </main>
     }

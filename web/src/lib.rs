@@ -10,11 +10,14 @@ pub mod link;
 pub mod live;
 pub mod sequence;
 pub mod signals;
+pub mod wav;
 
 #[cfg(target_arch = "wasm32")]
 mod app;
 #[cfg(target_arch = "wasm32")]
 mod download;
+#[cfg(target_arch = "wasm32")]
+mod heatmap;
 #[cfg(target_arch = "wasm32")]
 mod session;
 #[cfg(target_arch = "wasm32")]

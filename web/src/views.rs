@@ -2,6 +2,7 @@
 
 mod counters;
 mod device;
+mod files;
 mod firmware;
 mod live_view;
 mod recorder;
@@ -9,6 +10,7 @@ mod settings;
 
 pub use counters::Counters;
 pub use device::DeviceCard;
+pub use files::FileAnalysis;
 pub use firmware::FirmwareSlot;
 pub use live_view::LiveView;
 pub use recorder::Recorder;

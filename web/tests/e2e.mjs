@@ -43,6 +43,7 @@ page.setDefaultTimeout(10000);
 const problems = [];
 page.on("console", (m) => m.type() === "error" && problems.push(`console error: ${m.text()}`));
 page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+page.on("response", (r) => r.status() >= 400 && problems.push(`HTTP ${r.status()} for ${r.url()}`));
 page.on("request", (r) => !r.url().startsWith(origin) && problems.push(`request off the page's origin: ${r.url()}`));
 
 let failures = 0;
@@ -172,6 +173,29 @@ await check("parity: device vs browser difference is exactly zero", async () => 
   console.log(`     ${text}`);
   if (!/200 frames compared, 200 bit-identical, max \|device − browser\| = 0$/.test(text)) throw new Error(text);
   await page.screenshot({ path: path.join(shots, "parity.png") });
+});
+
+await check("the simulated node's test signal can be changed", async () => {
+  await page.locator("#sim-signal").selectOption("tones");
+  const before = await canvasHash();
+  await page.waitForTimeout(300);
+  if ((await canvasHash()) === before) throw new Error("canvas stopped");
+});
+
+await check("file analysis of a WAV file", async () => {
+  // 1 s of a 1 kHz tone, 16-bit mono at 16 kHz.
+  const n = 16000;
+  const wav = Buffer.alloc(44 + 2 * n);
+  wav.write("RIFF", 0); wav.writeUInt32LE(36 + 2 * n, 4); wav.write("WAVE", 8);
+  wav.write("fmt ", 12); wav.writeUInt32LE(16, 16); wav.writeUInt16LE(1, 20); wav.writeUInt16LE(1, 22);
+  wav.writeUInt32LE(16000, 24); wav.writeUInt32LE(32000, 28); wav.writeUInt16LE(2, 32); wav.writeUInt16LE(16, 34);
+  wav.write("data", 36); wav.writeUInt32LE(2 * n, 40);
+  for (let i = 0; i < n; i++) wav.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * 1000 * i) / 16000)), 44 + 2 * i);
+  await page.locator('#files input[type="file"]').setInputFiles({ name: "tone.wav", mimeType: "audio/wav", buffer: wav });
+  await page.waitForFunction(() => document.getElementById("files-status")?.textContent.includes("→"));
+  const text = await page.locator("#files-status").textContent();
+  if (!text.includes("100 frames × 80 features (whisper-80)")) throw new Error(text);
+  await page.locator("#files").screenshot({ path: path.join(shots, "file-analysis.png") });
 });
 
 await check("reset restores the defaults", async () => {

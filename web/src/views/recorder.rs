@@ -36,7 +36,7 @@ pub fn Recorder() -> impl IntoView {
         if let (true, Some(canvas)) = (ready.get(), canvas.get()) {
             recording.with_value(|r| {
                 if let Some((rec, _, _)) = r {
-                    draw(&canvas, rec);
+                    crate::heatmap::draw(&canvas, rec.n_features, &rec.data);
                 }
             });
         }
@@ -189,33 +189,5 @@ pub fn Recorder() -> impl IntoView {
             <label class="file">"Re-import .npy " <input type="file" accept=".npy" on:change=import /></label>
             <canvas node_ref=canvas id="recording" width="600" height="64"></canvas>
         </section>
-    }
-}
-
-/// The recording as a heatmap, one column per frame, scaled to its own range.
-fn draw(canvas: &web_sys::HtmlCanvasElement, rec: &Recording) {
-    let (cols, rows) = (rec.n_frames(), rec.n_features);
-    if cols == 0 || rows == 0 {
-        return;
-    }
-    let lo = rec.data.iter().copied().filter(|v| v.is_finite()).fold(f32::INFINITY, f32::min);
-    let hi = rec.data.iter().copied().filter(|v| v.is_finite()).fold(f32::NEG_INFINITY, f32::max);
-    let map = crate::colormap::Colormap::viridis();
-    let mut pixels = vec![0u8; cols * rows * 4];
-    for (x, frame) in rec.data.chunks(rows).enumerate() {
-        for (k, &v) in frame.iter().enumerate() {
-            let [r, g, b] = map.rgb(v, lo, hi.max(lo + 1e-6));
-            let p = ((rows - 1 - k) * cols + x) * 4;
-            pixels[p..p + 4].copy_from_slice(&[r, g, b, 255]);
-        }
-    }
-    canvas.set_width(cols as u32);
-    canvas.set_height(rows as u32);
-    let ctx =
-        canvas.get_context("2d").ok().flatten().and_then(|c| c.dyn_into::<web_sys::CanvasRenderingContext2d>().ok());
-    if let (Some(ctx), Ok(image)) =
-        (ctx, web_sys::ImageData::new_with_u8_clamped_array(wasm_bindgen::Clamped(&pixels), cols as u32))
-    {
-        let _ = ctx.put_image_data(&image, 0, 0);
     }
 }
