@@ -27,6 +27,9 @@ pub(crate) fn clippy(steps: &mut Steps) -> Result {
             "stapes-conformance-wasm",
             "-p",
             "stapes-node",
+            // The dashboard's views and WebUSB code exist only on wasm32.
+            "-p",
+            "stapes-web",
             "--target",
             "wasm32-unknown-unknown",
         ];
