@@ -158,6 +158,13 @@ class FakeUsbDevice {
 export function createFakeUsb(makeNode) {
   const usb = new EventTarget();
   let device = null;
+  let microphone = null;
+  const stopMicrophone = () => {
+    if (!microphone) return;
+    microphone.stream.getTracks().forEach((t) => t.stop());
+    microphone.context.close();
+    microphone = null;
+  };
   usb.onconnect = null;
   usb.ondisconnect = null;
   usb.getDevices = async () => (device ? [device] : []);
@@ -183,11 +190,31 @@ export function createFakeUsb(makeNode) {
       if (!device) return;
       const gone = device;
       device = null;
+      stopMicrophone();
       gone._unplug();
       fire("disconnect", gone);
     },
-    setSignal(name) {
-      return device ? device._node.set_signal(name) : false;
+    /// Picks the plugged node's audio: a test signal name, or "microphone" (Web Audio at the node's sample rate).
+    async setSignal(name) {
+      if (!device) return false;
+      stopMicrophone();
+      if (name === "microphone") {
+        const stream = await navigator.mediaDevices.getUserMedia({
+          audio: { echoCancellation: false, noiseSuppression: false, autoGainControl: false },
+        });
+        const context = new AudioContext({ sampleRate: device._node.sample_rate() });
+        const source = context.createMediaStreamSource(stream);
+        // ScriptProcessorNode: deprecated but needs no separate worklet file; 1024 samples per callback.
+        const tap = context.createScriptProcessor(1024, 1, 1);
+        const fed = device;
+        tap.onaudioprocess = (e) => {
+          if (!fed._gone && fed.opened) fed._node.push_audio(e.inputBuffer.getChannelData(0));
+        };
+        source.connect(tap);
+        tap.connect(context.destination);
+        microphone = { stream, context };
+      }
+      return device._node.set_signal(name);
     },
     get plugged() {
       return device !== null;

@@ -404,7 +404,12 @@ pub fn App() -> impl IntoView {
         let sim = web_sys::window().and_then(|w| js_sys::Reflect::get(&w, &"stapesSim".into()).ok());
         let set = sim.as_ref().and_then(|s| js_sys::Reflect::get(s, &"setSignal".into()).ok());
         if let (Some(sim), Some(set)) = (sim, set.and_then(|f| f.dyn_into::<js_sys::Function>().ok())) {
-            let _ = set.call1(&sim, &name.into());
+            let Ok(promise) = set.call1(&sim, &name.into()) else { return };
+            spawn_local(async move {
+                if let Err(e) = wasm_bindgen_futures::JsFuture::from(js_sys::Promise::resolve(&promise)).await {
+                    dash.notice.set(Some(format!("microphone: {}", js_error(&e).1)));
+                }
+            });
         }
     };
     view! {
@@ -423,6 +428,7 @@ pub fn App() -> impl IntoView {
                     {crate::signals::Signal::ALL
                         .map(|s| view! { <option value=s.name()>{s.name()}</option> })
                         .collect_view()}
+                    <option value="microphone">"microphone"</option>
                 </select>
             </Show>
             <button on:click=move |_| dash.choose_device()>"Connect a node…"</button>

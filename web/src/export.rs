@@ -19,19 +19,28 @@ impl Recording {
     }
 }
 
-/// NumPy's format 1.0 file: magic, header dict padded so the data starts on a 64-byte boundary, then the data.
+/// NumPy's format 1.0 file of the recording (frames × features): magic, header dict padded so the data starts on a
+/// 64-byte boundary, then the data.
 pub fn to_npy(rec: &Recording) -> Vec<u8> {
-    let dict =
-        format!("{{'descr': '<f4', 'fortran_order': False, 'shape': ({}, {}), }}", rec.n_frames(), rec.n_features);
+    npy(&format!("({}, {})", rec.n_frames(), rec.n_features), &rec.data)
+}
+
+/// A 1-D float32 `.npy` (raw audio).
+pub fn to_npy_1d(values: &[f32]) -> Vec<u8> {
+    npy(&format!("({},)", values.len()), values)
+}
+
+fn npy(shape: &str, data: &[f32]) -> Vec<u8> {
+    let dict = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': {shape}, }}");
     let unpadded = 10 + dict.len() + 1;
     let header_len = unpadded.next_multiple_of(64) - 10;
-    let mut out = Vec::with_capacity(10 + header_len + rec.data.len() * 4);
+    let mut out = Vec::with_capacity(10 + header_len + data.len() * 4);
     out.extend_from_slice(b"\x93NUMPY\x01\x00");
     out.extend_from_slice(&(header_len as u16).to_le_bytes());
     out.extend_from_slice(dict.as_bytes());
     out.resize(10 + header_len - 1, b' ');
     out.push(b'\n');
-    for v in &rec.data {
+    for v in data {
         out.extend_from_slice(&v.to_le_bytes());
     }
     out
@@ -143,6 +152,17 @@ mod tests {
         assert!(std::str::from_utf8(&bytes[10..10 + header_len]).unwrap().contains("'shape': (2, 3)"));
         assert_eq!(bytes.len(), 10 + header_len + 24);
         assert_eq!(from_npy(&bytes).unwrap(), sample());
+    }
+
+    #[test]
+    fn one_dimensional_npy() {
+        let bytes = to_npy_1d(&[0.5, -0.25, 1.0]);
+        let header_len = usize::from(u16::from_le_bytes([bytes[8], bytes[9]]));
+        assert_eq!((10 + header_len) % 64, 0);
+        assert!(std::str::from_utf8(&bytes[10..10 + header_len]).unwrap().contains("'shape': (3,)"));
+        assert_eq!(&bytes[10 + header_len..][..4], &0.5f32.to_le_bytes());
+        // Not a frames × features recording.
+        assert!(from_npy(&bytes).unwrap_err().contains("2-D"));
     }
 
     #[test]

@@ -97,6 +97,8 @@ pub struct SimNode {
     generated: u64,
     last_tick_ms: f64,
     block: Vec<f32>,
+    /// Audio comes from `push_audio` (the microphone) instead of the test signal.
+    external: bool,
 }
 
 #[wasm_bindgen]
@@ -122,6 +124,7 @@ impl SimNode {
             generated: 0,
             last_tick_ms: now_ms(),
             block: Vec::new(),
+            external: false,
         }
     }
 
@@ -149,7 +152,7 @@ impl SimNode {
         let now = now_ms();
         let elapsed = (now - self.last_tick_ms).clamp(0.0, MAX_TICK_MS);
         self.last_tick_ms = now;
-        if !self.node.is_streaming() {
+        if !self.node.is_streaming() || self.external {
             return;
         }
         self.streamed_ms += elapsed;
@@ -178,10 +181,16 @@ impl SimNode {
         Some(out)
     }
 
-    /// Selects the test signal (`chirp`, `tones`, `noise`, `speech`); false for an unknown name.
+    /// Selects the test signal (`chirp`, `tones`, `noise`, `speech`), or `microphone` (then only `push_audio`
+    /// feeds the node); false for an unknown name.
     pub fn set_signal(&mut self, name: &str) -> bool {
+        if name == "microphone" {
+            self.external = true;
+            return true;
+        }
         let Some(signal) = Signal::from_name(name) else { return false };
         self.generator = Generator::new(signal, self.node.settings().config.sample_rate);
+        self.external = false;
         true
     }
 

@@ -35,7 +35,9 @@ const origin = `http://127.0.0.1:${server.address().port}`;
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
   args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    // A fake microphone (a beep) that needs no permission prompt.
+    "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"],
 });
 const context = await browser.newContext({ viewport: { width: 1280, height: 1400 }, acceptDownloads: true });
 const page = await context.newPage();
@@ -172,6 +174,12 @@ await check("parity: device vs browser difference is exactly zero", async () => 
   const text = await page.locator("#parity-result").textContent();
   console.log(`     ${text}`);
   if (!/200 frames compared, 200 bit-identical, max \|device − browser\| = 0$/.test(text)) throw new Error(text);
+  // For web/tests/check_wheel.py: the same recording against the Python wheel.
+  for (const [id, name] of [["#save-npy", "parity-features.npy"], ["#save-audio", "parity-audio.npy"],
+    ["#save-json", "parity-sidecar.json"]]) {
+    const [download] = await Promise.all([page.waitForEvent("download"), page.locator(id).click()]);
+    await download.saveAs(path.join(shots, name));
+  }
   await page.screenshot({ path: path.join(shots, "parity.png") });
 });
 
@@ -180,6 +188,17 @@ await check("the simulated node's test signal can be changed", async () => {
   const before = await canvasHash();
   await page.waitForTimeout(300);
   if ((await canvasHash()) === before) throw new Error("canvas stopped");
+});
+
+await check("the microphone (Web Audio) feeds the simulated node", async () => {
+  await page.locator("#sim-signal").selectOption("microphone");
+  const before = await counter("received");
+  const hash = await canvasHash();
+  await page.waitForTimeout(1200);
+  const after = await counter("received");
+  if (after - before < 50) throw new Error(`${after - before} frames in 1.2 s from the microphone`);
+  if ((await canvasHash()) === hash) throw new Error("canvas stopped");
+  await page.locator("#sim-signal").selectOption("chirp");
 });
 
 await check("file analysis of a WAV file", async () => {

@@ -1,6 +1,7 @@
 //! The `web` step of `cargo xtask test`: the dashboard's release build (and its size budget), its logic under
 //! `wasm-bindgen-test`, and the Playwright end-to-end test (`web/tests/e2e.mjs`) in headless Chromium against the
-//! built `target/dist` and the simulated node. Screenshots go to `target/web-e2e/`.
+//! built `target/dist` and the simulated node. Screenshots go to `target/web-e2e/`. Then the parity recording the
+//! e2e test saved is checked against the Python wheel (`web/tests/check_wheel.py`, in `target/venv`).
 
 use crate::Result;
 use crate::cmd::{self, Outcome, Steps, cargo, command};
@@ -28,6 +29,13 @@ pub(crate) fn check(steps: &mut Steps) -> Result {
                 .env("PLAYWRIGHT_CORE", install::playwright_core_dir()),
         )?;
         println!("screenshots: {}", shots.display());
+        Ok(Outcome::Done)
+    })?;
+    steps.run("web: parity recording vs the Python wheel", || {
+        if !cmd::succeeds(command(install::venv_python()).args(["-c", "import stapes"])) {
+            return Ok(Outcome::Skipped("the wheel is not in target/venv (the python step installs it)".to_owned()));
+        }
+        cmd::run(command(install::venv_python()).arg("web/tests/check_wheel.py").arg("target/web-e2e"))?;
         Ok(Outcome::Done)
     })
 }

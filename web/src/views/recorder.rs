@@ -13,6 +13,16 @@ use crate::export::{self, Recording, Sidecar};
 use crate::live::{Take, parity};
 use crate::session::{CallError, decode};
 
+/// A finished (or imported) recording and what the sidecar says about it.
+#[derive(Clone)]
+struct Saved {
+    rec: Recording,
+    /// Raw audio (`sample / 32768`) from the stream's first sample, when the node streamed audio.
+    audio: Vec<f32>,
+    firmware: String,
+    ended_ms: f64,
+}
+
 /// What the recorder is doing.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Mode {
@@ -29,14 +39,14 @@ pub fn Recorder() -> impl IntoView {
     let (mode, set_mode) = signal(Mode::Idle);
     let (status, set_status) = signal(String::new());
     let (result, set_result) = signal(String::new());
-    let recording = StoredValue::new_local(None::<(Recording, String, f64)>);
+    let recording = StoredValue::new_local(None::<Saved>);
     let (ready, set_ready) = signal(false);
     let canvas = NodeRef::<leptos::html::Canvas>::new();
     Effect::new(move |_| {
         if let (true, Some(canvas)) = (ready.get(), canvas.get()) {
             recording.with_value(|r| {
-                if let Some((rec, _, _)) = r {
-                    crate::heatmap::draw(&canvas, rec.n_features, &rec.data);
+                if let Some(saved) = r {
+                    crate::heatmap::draw(&canvas, saved.rec.n_features, &saved.rec.data);
                 }
             });
         }
@@ -108,17 +118,19 @@ pub fn Recorder() -> impl IntoView {
             }
         }
         let firmware = dash.info.get_untracked().map_or("unknown".to_owned(), |i| i.firmware_version);
+        let audio = if take.first_sample == Some(0) { take.samples } else { Vec::new() };
         let rec = Recording { n_features: take.n_features, data: take.features };
         set_status.set(format!("recorded {} frames × {} features", rec.n_frames(), rec.n_features));
-        recording.set_value(Some((rec, firmware, js_sys::Date::now())));
+        recording.set_value(Some(Saved { rec, audio, firmware, ended_ms: js_sys::Date::now() }));
         set_ready.set(true);
     });
 
     let save = move |format: &'static str| {
-        let Some((rec, firmware, ended)) = recording.get_value() else { return };
+        let Some(Saved { rec, audio, firmware, ended_ms: ended }) = recording.get_value() else { return };
         let Some(settings) = dash.node_settings.get_untracked() else { return };
         match format {
             "npy" => download::save("stapes-features.npy", "application/octet-stream", &export::to_npy(&rec)),
+            "audio" => download::save("stapes-audio.npy", "application/octet-stream", &export::to_npy_1d(&audio)),
             "csv" => download::save("stapes-features.csv", "text/csv", export::to_csv(&rec).as_bytes()),
             _ => {
                 let hop_ms =
@@ -154,7 +166,13 @@ pub fn Recorder() -> impl IntoView {
             match export::from_npy(&bytes) {
                 Ok(rec) => {
                     set_status.set(format!("imported {} frames × {} features", rec.n_frames(), rec.n_features));
-                    recording.set_value(Some((rec, "imported".to_owned(), js_sys::Date::now())));
+                    let firmware = "imported".to_owned();
+                    recording.set_value(Some(Saved {
+                        rec,
+                        audio: Vec::new(),
+                        firmware,
+                        ended_ms: js_sys::Date::now(),
+                    }));
                     set_ready.set(true);
                 }
                 Err(e) => set_status.set(format!("import: {e}")),
@@ -184,6 +202,9 @@ pub fn Recorder() -> impl IntoView {
                     <button id="save-npy" on:click=move |_| save("npy")>".npy"</button>
                     <button id="save-csv" on:click=move |_| save("csv")>"CSV"</button>
                     <button id="save-json" on:click=move |_| save("json")>"JSON sidecar"</button>
+                    <Show when=move || { ready.get(); recording.with_value(|r| r.as_ref().is_some_and(|s| !s.audio.is_empty())) }>
+                        <button id="save-audio" on:click=move |_| save("audio")>"raw audio .npy"</button>
+                    </Show>
                 </div>
             </Show>
             <label class="file">"Re-import .npy " <input type="file" accept=".npy" on:change=import /></label>
