@@ -97,6 +97,13 @@ await check("frames arrive and the spectrogram moves", async () => {
   await page.screenshot({ path: path.join(shots, "streaming.png") });
 });
 
+await check("the cursor reads the value under the mouse", async () => {
+  const box = await page.locator("#spectrogram").boundingBox();
+  await page.mouse.move(box.x + box.width - 5, box.y + box.height / 2);
+  const text = await page.locator("#live .cursor").textContent();
+  if (!/ms ago, band \d+: -?\d+\.\d dB/.test(text)) throw new Error(`cursor: ${text}`);
+});
+
 await check("device card shows the simulated node", async () => {
   const board = await page.locator("#device .board").textContent();
   if (board !== "simulated") throw new Error(`board ${board}`);

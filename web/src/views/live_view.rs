@@ -94,14 +94,52 @@ pub fn LiveView() -> impl IntoView {
         Some(s) if s.config.mfcc.is_some() => {
             format!("MFCC heatmap ({} coefficients, auto scale)", s.config.n_features())
         }
-        Some(s) => format!("log-mel spectrogram ({} bands, dB of power)", s.config.n_features()),
+        Some(s) if s.config.mel.is_some() => {
+            format!("log-mel spectrogram ({} bands, dB of power)", s.config.n_features())
+        }
+        Some(s) => format!("log spectrogram ({} linear bins, dB of power)", s.config.n_features()),
         None => "no stream".to_owned(),
+    };
+    // The cursor: the value under the mouse (newest frame at the right edge, lowest band at the bottom).
+    let (cursor, set_cursor) = signal(String::new());
+    let read_cursor = move |e: web_sys::MouseEvent| {
+        let (Some(canvas), Some(settings)) = (canvas.get_untracked(), dash.node_settings.get_untracked()) else {
+            return;
+        };
+        let rect = canvas.get_bounding_client_rect();
+        if rect.width() <= 0.0 || rect.height() <= 0.0 {
+            return;
+        }
+        let fx = (e.client_x() - rect.left()) / rect.width();
+        let fy = (e.client_y() - rect.top()) / rect.height();
+        let back = ((1.0 - fx) * HISTORY as f64).floor() as usize;
+        let n = settings.config.n_features();
+        let band = (((1.0 - fy) * n as f64).floor() as usize).min(n.saturating_sub(1));
+        let live = dash.live.get_value();
+        let live = live.borrow();
+        let Some(frame) = live.frames.len().checked_sub(back + 1).and_then(|i| live.frames.get(i)) else {
+            return set_cursor.set(String::new());
+        };
+        let Some(&value) = frame.get(band) else { return };
+        let hop_ms = f64::from(settings.config.frames.hop_length) * 1000.0 / f64::from(settings.config.sample_rate);
+        let shown = if settings.config.mfcc.is_some() {
+            format!("{value:.3}")
+        } else {
+            format!("{:.1} dB (raw {value:.4})", to_db(value, &settings.config))
+        };
+        set_cursor.set(format!(
+            "{:.0} ms ago, {} {band}: {shown}",
+            back as f64 * hop_ms,
+            if settings.config.mfcc.is_some() { "coefficient" } else { "band" }
+        ));
     };
     view! {
         <section id="live" class="panel">
             <h2>"Live"</h2>
             <p class="what">{what}</p>
-            <canvas node_ref=canvas id="spectrogram" width=HISTORY height="64"></canvas>
+            <canvas node_ref=canvas id="spectrogram" width=HISTORY height="64" on:mousemove=read_cursor
+                on:mouseleave=move |_| set_cursor.set(String::new())></canvas>
+            <p class="cursor">{cursor}</p>
             <div class="controls">
                 <label>"floor dB "
                     <input type="range" min="-140" max="0" prop:value=move || floor.get().to_string()
