@@ -1,5 +1,6 @@
 //! `cargo xtask dashboard`: installs the web tools, builds the page with trunk (release) and serves it on
 //! http://127.0.0.1:8080, where it opens on the simulated node. `--build-only` stops after the build (tests, CI).
+//! The page bundles the node firmware (`cargo xtask firmware`'s UF2 and manifest, built first when missing).
 
 use std::fs;
 use std::path::PathBuf;
@@ -8,7 +9,7 @@ use std::process::Command;
 use crate::Result;
 use crate::cmd::{self, Outcome, Steps, cargo, command};
 use crate::flags::DashboardFlags;
-use crate::install;
+use crate::{firmware, install};
 
 /// Where trunk writes the page (`[build] dist` of Trunk.toml).
 pub(crate) fn dist_dir() -> PathBuf {
@@ -36,8 +37,28 @@ pub(crate) fn run(flags: &DashboardFlags) -> Result {
     cmd::run(trunk().args(["serve", "--release", "--no-autoreload"]))
 }
 
+/// The firmware the page bundles: `index.html` copies `target/bundle/firmware/` into dist.
+const BUNDLE: &str = "target/bundle/firmware";
+
+/// Puts `cargo xtask firmware`'s UF2 and manifest where `index.html` picks them up, building them first if they are
+/// missing (a cold firmware build adds its time to the dashboard's first build; later builds reuse the UF2).
+fn bundle_firmware(steps: &mut Steps) -> Result {
+    let built = cmd::target_dir().join("firmware");
+    let files = ["stapes-node.uf2", "stapes-node.json"];
+    if !files.iter().all(|f| built.join(f).exists()) {
+        firmware::build(steps)?;
+    }
+    let bundle = cmd::project_root().join(BUNDLE);
+    fs::create_dir_all(&bundle)?;
+    for file in files {
+        fs::copy(built.join(file), bundle.join(file))?;
+    }
+    Ok(())
+}
+
 /// `cargo fetch` (trunk builds offline) and `trunk build --release`, then the wasm size against the budget.
 pub(crate) fn build(steps: &mut Steps) -> Result {
+    bundle_firmware(steps)?;
     steps.run("dashboard: trunk build --release", || {
         check_trunk_toml()?;
         cmd::run(cargo().arg("fetch"))?;

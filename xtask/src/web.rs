@@ -1,7 +1,8 @@
 //! The `web` step of `cargo xtask test`: the dashboard's release build (and its size budget), its logic under
 //! `wasm-bindgen-test`, and the Playwright end-to-end test (`web/tests/e2e.mjs`) in headless Chromium against the
 //! built `target/dist` and the simulated node. Screenshots go to `target/web-e2e/`. Then the parity recording the
-//! e2e test saved is checked against the Python wheel (`web/tests/check_wheel.py`, in `target/venv`).
+//! e2e test saved is checked against the Python wheel (`web/tests/check_wheel.py`, in `target/venv`). The firmware
+//! panel has its own Playwright test (`web/tests/update.mjs`) against the fake RP2350 bootrom.
 
 use crate::Result;
 use crate::cmd::{self, Outcome, Steps, cargo, command};
@@ -29,6 +30,18 @@ pub(crate) fn check(steps: &mut Steps) -> Result {
                 .env("PLAYWRIGHT_CORE", install::playwright_core_dir()),
         )?;
         println!("screenshots: {}", shots.display());
+        Ok(Outcome::Done)
+    })?;
+    steps.run("web: Playwright firmware update (headless Chromium, fake PICOBOOT bootrom)", || {
+        cmd::require_tools(&["node", "chromium"])?;
+        let shots = cmd::project_root().join("target/web-e2e");
+        cmd::run(
+            command("node")
+                .arg("web/tests/update.mjs")
+                .arg(dashboard::dist_dir())
+                .arg(&shots)
+                .env("PLAYWRIGHT_CORE", install::playwright_core_dir()),
+        )?;
         Ok(Outcome::Done)
     })?;
     steps.run("web: parity recording vs the Python wheel", || {
