@@ -48,8 +48,8 @@ pub struct Live {
     pub health: Option<Health>,
     /// Latest level.
     pub level: Option<Level>,
-    /// Latest scalars.
-    pub last_scalars: Vec<f32>,
+    /// Scalar frames, newest last (as many as `frames`).
+    pub scalars_history: VecDeque<Vec<f32>>,
     /// The recording in progress (or finished, until the page takes it).
     pub take: Option<Take>,
     /// Feature frames received since the history was last drawn (the renderer takes them).
@@ -69,7 +69,7 @@ impl Live {
             audio: Sequence::default(),
             health: None,
             level: None,
-            last_scalars: Vec::new(),
+            scalars_history: VecDeque::with_capacity(capacity),
             take: None,
             undrawn: 0,
             rendered: 0,
@@ -106,11 +106,15 @@ impl Live {
             k if k == ScalarsTopic::KEY => {
                 let frame: ScalarFrame<'_> = decode_body(body).map_err(|_| bad("scalars"))?;
                 self.scalars.see(header.seq);
-                self.last_scalars = frame.values.to_vec();
-                if let Some(rms) = rms_index.and_then(|i| self.last_scalars.get(i)) {
+                let values = frame.values.to_vec();
+                if let Some(&rms) = rms_index.and_then(|i| values.get(i)) {
                     let peak = self.level.and_then(|l| l.peak_db);
-                    self.level = Some(Level { rms_db: db(*rms), peak_db: peak });
+                    self.level = Some(Level { rms_db: db(rms), peak_db: peak });
                 }
+                if self.scalars_history.len() == self.capacity {
+                    self.scalars_history.pop_front();
+                }
+                self.scalars_history.push_back(values);
                 Kind::Scalars
             }
             k if k == AudioTopic::KEY => {

@@ -6,6 +6,7 @@ mod files;
 mod firmware;
 mod live_view;
 mod recorder;
+mod scalars;
 mod settings;
 
 pub use counters::Counters;

@@ -224,6 +224,26 @@ await check("file analysis of a WAV file", async () => {
   await page.locator("#files").screenshot({ path: path.join(shots, "file-analysis.png") });
 });
 
+await check("scalars stream: time plots and the RMS meter", async () => {
+  await page.evaluate(() => {
+    const area = document.getElementById("config-json");
+    const config = JSON.parse(area.value);
+    config.scalars.rms = true;
+    config.scalars.centroid = true;
+    area.value = JSON.stringify(config, null, 2);
+    area.dispatchEvent(new Event("input", { bubbles: true }));
+  });
+  await page.locator('input[name="streams.scalars"]').check();
+  await page.waitForFunction(() => document.querySelector(".validity")?.textContent === "valid");
+  await page.locator("#write").click();
+  await page.waitForFunction(() => document.getElementById("settings-status")?.textContent.startsWith("written"));
+  await page.locator("#scalars").waitFor();
+  await page.waitForFunction(() => document.querySelector("#live .meter-text")?.textContent.startsWith("RMS"));
+  const legend = await page.locator("#live .legend").textContent();
+  if (!legend.includes("rms") || !legend.includes("centroid")) throw new Error(`legend: ${legend}`);
+  await page.locator("#live").screenshot({ path: path.join(shots, "scalars.png") });
+});
+
 await check("reset restores the defaults", async () => {
   await page.getByText("Reset to defaults").click();
   await page.waitForFunction(() => document.querySelector('input[name="mel.n_mels"]')?.value === "64");

@@ -140,6 +140,7 @@ pub fn LiveView() -> impl IntoView {
             <canvas node_ref=canvas id="spectrogram" width=HISTORY height="64" on:mousemove=read_cursor
                 on:mouseleave=move |_| set_cursor.set(String::new())></canvas>
             <p class="cursor">{cursor}</p>
+            <super::scalars::ScalarPlot />
             <div class="controls">
                 <label>"floor dB "
                     <input type="range" min="-140" max="0" prop:value=move || floor.get().to_string()

@@ -103,12 +103,15 @@ pub fn SettingsPanel() -> impl IntoView {
     let (json, set_json) = signal(String::new());
     let (status, set_status) = signal(String::new());
     let (busy, set_busy) = signal(false);
+    // The node's stream options (not part of the core config), following the node like the JSON does.
+    let streams = RwSignal::new(stapes_node::settings::defaults().streams);
     let plot = NodeRef::<Canvas>::new();
 
     // The form follows the node until the user edits it.
     Effect::new(move |_| {
         if let Some(s) = dash.node_settings.get() {
             set_json.set(s.config.to_json());
+            streams.set(s.streams);
         }
     });
     // Parsed without validation, so the fields stay editable while the config is invalid.
@@ -118,6 +121,7 @@ pub fn SettingsPanel() -> impl IntoView {
         let config = parsed.get()?;
         let mut s = dash.node_settings.get().unwrap_or_else(stapes_node::settings::defaults);
         s.config = config;
+        s.streams = streams.get();
         stapes_node::settings::check(&s).map_err(|r| format!("{}: {r}", r.field()))?;
         Ok(s)
     };
@@ -245,6 +249,28 @@ pub fn SettingsPanel() -> impl IntoView {
                             <input name=field.label prop:value=move || value().unwrap_or_default()
                                 prop:disabled=move || value().is_none()
                                 on:change=move |e| edit(field.set, event_target_value(&e)) />
+                        </label>
+                    }
+                }).collect_view()}
+            </div>
+            <div class="controls streams">
+                "streams: "
+                {[("features", 0usize), ("scalars", 1), ("audio", 2), ("health", 3)].map(|(name, i)| {
+                    let get = move |s: &stapes_protocol::Streams| [s.features, s.scalars, s.audio, s.health][i];
+                    view! {
+                        <label>
+                            <input type="checkbox" name=format!("streams.{name}")
+                                prop:checked=move || streams.with(get)
+                                on:change=move |e| {
+                                    let on = event_target_checked(&e);
+                                    streams.update(|s| match i {
+                                        0 => s.features = on,
+                                        1 => s.scalars = on,
+                                        2 => s.audio = on,
+                                        _ => s.health = on,
+                                    });
+                                } />
+                            {name}
                         </label>
                     }
                 }).collect_view()}
