@@ -255,6 +255,8 @@ await check("a UF2 for the wrong family is refused before any erase", async () =
   const log = await page.evaluate(() => window.bootsel.boot.log.length);
   if (log !== 0) throw new Error(`${log} commands sent`);
   await page.locator("#firmware").screenshot({ path: path.join(shots, "firmware-refused.png") });
+  await page.locator("#firmware-bundled").click();
+  await page.waitForFunction(() => document.getElementById("firmware-image")?.textContent.startsWith("stapes-node "));
   // The right file from disk is accepted and flashes.
   const good = await page.evaluate(async () => Array.from(new Uint8Array(await (await fetch("firmware/stapes-node.uf2")).arrayBuffer())));
   await page.setInputFiles("#firmware-file", { name: "mine.uf2", mimeType: "application/octet-stream", buffer: Buffer.from(good) });

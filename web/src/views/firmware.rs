@@ -156,6 +156,7 @@ pub fn FirmwareSlot() -> impl IntoView {
         cancel: StoredValue::new_local(Rc::new(Cell::new(false))),
     };
     let bundle_note = RwSignal::new(String::from("loading the bundled firmware…"));
+    let bundle = RwSignal::new(None::<Image>);
     let needed = move || {
         dash.link.get() == Link::Bootloader
             || dash.info.get().is_some_and(|i| i.protocol_hash != stapes_protocol::PROTOCOL_HASH)
@@ -165,7 +166,12 @@ pub fn FirmwareSlot() -> impl IntoView {
             Ok((manifest, uf2)) => {
                 let name = format!("stapes-node {} ({})", manifest.build.version, manifest.build.git_hash);
                 bundle_note.set(describe(&name, &uf2));
-                update.image.set(Some(Image { name, build: Some(manifest.build), uf2: Arc::new(uf2) }));
+                let image = Image { name, build: Some(manifest.build), uf2: Arc::new(uf2) };
+                bundle.set(Some(image.clone()));
+                // A file picked from disk meanwhile stays chosen.
+                update.image.update(|chosen| {
+                    chosen.get_or_insert(image);
+                });
             }
             Err(e) => bundle_note.set(e),
         }
@@ -199,6 +205,11 @@ pub fn FirmwareSlot() -> impl IntoView {
         Step::Flashing { done, total } => Some((done, total)),
         _ => None,
     };
+    let other_than_bundle = move || match (bundle.get(), update.image.get()) {
+        (Some(b), Some(i)) => !Arc::ptr_eq(&b.uf2, &i.uf2),
+        (Some(_), None) => true,
+        (None, _) => false,
+    };
     let image_line = move || match update.image.get() {
         Some(image) => describe(&image.name, &image.uf2),
         None => "no valid image loaded".to_owned(),
@@ -207,7 +218,13 @@ pub fn FirmwareSlot() -> impl IntoView {
         <section id="firmware" class="panel" class:needed=needed>
             <h2>"Firmware"</h2>
             <Show when=needed>
-                <p class="warn">"This node needs the firmware that matches this page."</p>
+                <p class="warn">
+                    {move || if dash.link.get() == Link::Bootloader {
+                        "A Pico 2 waits in its bootloader: install the stapes firmware."
+                    } else {
+                        "This node needs the firmware that matches this page."
+                    }}
+                </p>
             </Show>
             <p class="bundle">"Bundled: " {move || bundle_note.get()}</p>
             <p class="image">"To flash: " <span id="firmware-image">{image_line}</span></p>
@@ -215,6 +232,11 @@ pub fn FirmwareSlot() -> impl IntoView {
                 "Use a UF2 from disk: "
                 <input id="firmware-file" type="file" accept=".uf2" on:change=on_file prop:disabled=busy />
             </label>
+            <Show when=move || other_than_bundle() && !busy()>
+                <button id="firmware-bundled" on:click=move |_| update.image.set(bundle.get())>
+                    "Use the bundled firmware"
+                </button>
+            </Show>
             <details open=move || needed() || update.step.get() == Step::NeedsBootloader>
                 <summary>"First install on a new Pico 2"</summary>
                 <ol>
