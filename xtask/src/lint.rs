@@ -34,6 +34,10 @@ pub(crate) fn clippy(steps: &mut Steps) -> Result {
             "wasm32-unknown-unknown",
         ];
         cmd::run(cargo().arg("clippy").args(wasm).args(["--", "-D", "warnings"]))?;
+        // The flasher's WebUSB transport and its JS bridge example exist only on wasm32.
+        let flasher =
+            ["-p", "stapes-flasher", "--features", "web", "--all-targets", "--target", "wasm32-unknown-unknown"];
+        cmd::run(cargo().arg("clippy").args(flasher).args(["--", "-D", "warnings"]))?;
         let mcu =
             ["-p", "stapes-conformance", "-p", "stapes-conformance-m33", "-p", "stapes-node", "--target", m33::TARGET];
         cmd::run(cargo().arg("clippy").args(mcu).args(["--", "-D", "warnings"]))?;
