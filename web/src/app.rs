@@ -15,7 +15,7 @@ use crate::session::{Session, decode, js_error};
 use crate::sim::SimNode;
 use crate::views::{Counters, DeviceCard, FileAnalysis, FirmwareSlot, LiveView, Recorder, SettingsPanel};
 
-/// Frames of history the live view keeps (6 s at 100 frames/s).
+/// Frames kept until the live view sets its history length from the stream's frame rate.
 pub const HISTORY: usize = 600;
 /// localStorage key of the simulated node's flash.
 const SIM_FLASH_KEY: &str = "stapes.sim.flash";

@@ -10,6 +10,7 @@ pub mod link;
 pub mod live;
 pub mod sequence;
 pub mod signals;
+pub mod timeline;
 pub mod update;
 pub mod wav;
 

@@ -56,6 +56,11 @@ pub struct Live {
     pub undrawn: usize,
     /// Frames the renderer has drawn.
     pub rendered: u64,
+    /// Feature frames stored since the page opened: the cursor counts back from the newest frame drawn, not the
+    /// newest stored, as frames arrive between two draws.
+    pub pushed: u64,
+    /// Paused view: frames still count and record, but the ring stands still so the cursor reads what is drawn.
+    pub frozen: bool,
 }
 
 impl Live {
@@ -73,7 +78,30 @@ impl Live {
             take: None,
             undrawn: 0,
             rendered: 0,
+            pushed: 0,
+            frozen: false,
         }
+    }
+
+    /// Keeps `capacity` frames (and scalar frames) from now on, dropping the oldest beyond it: the history length.
+    pub fn set_capacity(&mut self, capacity: usize) {
+        self.capacity = capacity.max(1);
+        let excess = self.frames.len().saturating_sub(self.capacity);
+        self.frames.drain(..excess);
+        let excess = self.scalars_history.len().saturating_sub(self.capacity);
+        self.scalars_history.drain(..excess);
+        self.undrawn = self.undrawn.min(self.capacity);
+    }
+
+    /// Pauses or resumes the ring. Resuming empties it: the frames missed while paused would otherwise leave a
+    /// gap the view cannot show, and the cursor's times would be wrong across it.
+    pub fn set_frozen(&mut self, frozen: bool) {
+        if self.frozen && !frozen {
+            self.frames.clear();
+            self.scalars_history.clear();
+            self.undrawn = 0;
+        }
+        self.frozen = frozen;
     }
 
     /// A new subscription: sequence numbers restart from 0, the history stays.
@@ -92,15 +120,18 @@ impl Live {
             k if k == FeaturesTopic::KEY => {
                 let frame: FeatureFrame<'_> = decode_body(body).map_err(|_| bad("features"))?;
                 self.features.see(header.seq);
-                if self.frames.len() == self.capacity {
-                    self.frames.pop_front();
-                }
                 let values = frame.features.to_vec();
                 if let Some(take) = self.take.as_mut() {
                     take.add_frame(frame.index, &values);
                 }
-                self.frames.push_back(values);
-                self.undrawn = (self.undrawn + 1).min(self.capacity);
+                if !self.frozen {
+                    if self.frames.len() >= self.capacity {
+                        self.frames.pop_front();
+                    }
+                    self.frames.push_back(values);
+                    self.pushed += 1;
+                    self.undrawn = (self.undrawn + 1).min(self.capacity);
+                }
                 Kind::Features
             }
             k if k == ScalarsTopic::KEY => {
@@ -111,10 +142,12 @@ impl Live {
                     let peak = self.level.and_then(|l| l.peak_db);
                     self.level = Some(Level { rms_db: db(rms), peak_db: peak });
                 }
-                if self.scalars_history.len() == self.capacity {
-                    self.scalars_history.pop_front();
+                if !self.frozen {
+                    if self.scalars_history.len() >= self.capacity {
+                        self.scalars_history.pop_front();
+                    }
+                    self.scalars_history.push_back(values);
                 }
-                self.scalars_history.push_back(values);
                 Kind::Scalars
             }
             k if k == AudioTopic::KEY => {
@@ -307,6 +340,33 @@ mod tests {
         live.restart();
         live.on_message(&features(0, &[9.0, 9.0]), None).unwrap();
         assert_eq!(live.features.dropped, 2);
+    }
+
+    #[test]
+    fn capacity_trims_the_oldest_and_bounds_what_follows() {
+        let mut live = Live::new(5);
+        for seq in 0..5 {
+            live.on_message(&features(seq, &[seq as f32]), None).unwrap();
+        }
+        live.set_capacity(2);
+        let kept: Vec<f32> = live.frames.iter().map(|f| f[0]).collect();
+        assert_eq!((kept, live.undrawn, live.pushed), (vec![3.0, 4.0], 2, 5));
+        live.set_capacity(4);
+        for seq in 5..9 {
+            live.on_message(&features(seq, &[seq as f32]), None).unwrap();
+        }
+        let kept: Vec<f32> = live.frames.iter().map(|f| f[0]).collect();
+        assert_eq!((kept, live.pushed), (vec![5.0, 6.0, 7.0, 8.0], 9));
+        live.set_frozen(true);
+        live.on_message(&features(9, &[9.0]), None).unwrap();
+        let kept: Vec<f32> = live.frames.iter().map(|f| f[0]).collect();
+        assert_eq!((kept, live.pushed, live.features.received), (vec![5.0, 6.0, 7.0, 8.0], 9, 10));
+        live.set_frozen(false);
+        live.on_message(&features(10, &[10.0]), None).unwrap();
+        let kept: Vec<f32> = live.frames.iter().map(|f| f[0]).collect();
+        assert_eq!((kept, live.pushed), (vec![10.0], 10));
+        live.set_capacity(0);
+        assert_eq!(live.frames.len(), 1);
     }
 
     #[test]

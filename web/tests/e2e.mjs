@@ -104,6 +104,83 @@ await check("the cursor reads the value under the mouse", async () => {
   if (!/ms ago, band \d+: -?\d+\.\d dB/.test(text)) throw new Error(`cursor: ${text}`);
 });
 
+// One canvas column per frame: the canvas' width, and how many columns hold a drawn (opaque) pixel.
+const columns = () =>
+  page.evaluate(() => {
+    const c = document.getElementById("spectrogram");
+    const row = c.getContext("2d").getImageData(0, Math.floor(c.height / 2), c.width, 1).data;
+    let filled = 0;
+    for (let x = 0; x < c.width; x++) if (row[4 * x + 3] === 255) filled += 1;
+    return { width: c.width, filled, leftmost: row[3] === 255 };
+  });
+const waitWidth = (w) =>
+  page.waitForFunction((w) => document.getElementById("spectrogram")?.width === w, w);
+// The cursor's "N ms ago" with the mouse at `fx` of the canvas' width (0 left, 1 right), mid-height.
+const msAgoAt = async (fx) => {
+  const box = await page.locator("#spectrogram").boundingBox();
+  await page.mouse.move(box.x + Math.min(Math.max(fx * box.width, 1), box.width - 1), box.y + box.height / 2);
+  const text = await page.locator("#live .cursor").textContent();
+  const m = /^(\d+) ms ago, band \d+: /.exec(text);
+  if (!m) throw new Error(`cursor at ${fx}: "${text}"`);
+  return Number(m[1]);
+};
+
+await check("history length sets the frames kept and drawn, the cursor follows", async () => {
+  // 100 frames/s: 10 s (the default) is 1000 columns, 5 s is 500.
+  await waitWidth(1000);
+  await page.locator("#history").selectOption("5");
+  await waitWidth(500);
+  await page.waitForFunction(() => {
+    const c = document.getElementById("spectrogram");
+    return c.getContext("2d").getImageData(0, Math.floor(c.height / 2), 1, 1).data[3] === 255;
+  }, null, { timeout: 8000 });
+  const full = await columns();
+  if (full.filled !== 500) throw new Error(`5 s: ${JSON.stringify(full)}`);
+  const oldest = await msAgoAt(0);
+  const newest = await msAgoAt(1);
+  console.log(`     5 s: ${full.filled} columns, cursor ${oldest} ms ago at the left edge, ${newest} ms at the right`);
+  if (oldest < 4900 || oldest > 4990) throw new Error(`left edge reads ${oldest} ms ago`);
+  if (newest > 20) throw new Error(`right edge reads ${newest} ms ago`);
+  // 60 s: the ring was cut to 5 s, so the canvas is 6000 columns with only the newest ones drawn.
+  await page.locator("#history").selectOption("60");
+  await waitWidth(6000);
+  const long = await columns();
+  console.log(`     60 s: ${long.filled} of ${long.width} columns drawn`);
+  if (long.filled < 500 || long.filled > 1500 || long.leftmost) throw new Error(`60 s: ${JSON.stringify(long)}`);
+  await page.locator("#history").selectOption("5");
+  await waitWidth(500);
+});
+
+await check("time zoom draws the newest frames wider, the cursor reads them", async () => {
+  await page.locator("#zoom").selectOption("4");
+  await waitWidth(125);
+  const zoomed = await columns();
+  if (zoomed.filled !== 125) throw new Error(`4×: ${JSON.stringify(zoomed)}`);
+  const oldest = await msAgoAt(0);
+  const newest = await msAgoAt(1);
+  const middle = await msAgoAt(0.5);
+  console.log(`     4× of 5 s: cursor ${oldest} / ${middle} / ${newest} ms ago at left / middle / right`);
+  if (oldest < 1200 || oldest > 1240) throw new Error(`left edge reads ${oldest} ms ago`);
+  if (middle < 600 || middle > 640) throw new Error(`middle reads ${middle} ms ago`);
+  if (newest > 20) throw new Error(`right edge reads ${newest} ms ago`);
+  await page.locator("#live").screenshot({ path: path.join(shots, "zoom-4x.png") });
+  // Paused: the canvas stands still, and zooming out redraws the frozen frames with the cursor reading them.
+  await page.getByRole("button", { name: "Pause" }).click();
+  const frozen = await canvasHash();
+  await page.waitForTimeout(300);
+  if ((await canvasHash()) !== frozen) throw new Error("the canvas moved while paused");
+  await page.locator("#zoom").selectOption("1");
+  await waitWidth(500);
+  const paused = await columns();
+  const pausedOldest = await msAgoAt(0);
+  console.log(`     paused, 1×: ${paused.filled} columns, cursor ${pausedOldest} ms ago at the left edge`);
+  if (paused.filled !== 500 || pausedOldest < 4900 || pausedOldest > 4990) throw new Error(JSON.stringify(paused));
+  await page.getByRole("button", { name: "Resume" }).click();
+  await page.locator("#zoom").selectOption("1");
+  await page.locator("#history").selectOption("10");
+  await waitWidth(1000);
+});
+
 await check("device card shows the simulated node", async () => {
   const board = await page.locator("#device .board").textContent();
   if (board !== "simulated") throw new Error(`board ${board}`);
