@@ -166,6 +166,8 @@ await check("time zoom draws the newest frames wider, the cursor reads them", as
   await page.locator("#live").screenshot({ path: path.join(shots, "zoom-4x.png") });
   // Paused: the canvas stands still, and zooming out redraws the frozen frames with the cursor reading them.
   await page.getByRole("button", { name: "Pause" }).click();
+  // Frames that arrived before the click are drawn on the next animation frame; from then on nothing moves.
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
   const frozen = await canvasHash();
   await page.waitForTimeout(300);
   if ((await canvasHash()) !== frozen) throw new Error("the canvas moved while paused");

@@ -205,7 +205,8 @@ pub fn LiveView() -> impl IntoView {
                     set_paused.update(|p| *p = !*p);
                     dash.live.get_value().borrow_mut().set_frozen(paused.get_untracked());
                     // Resumed on an empty ring: redraw the canvas whole (blank) rather than scroll the old frames.
-                    if let Some(canvas) = canvas.get_untracked() {
+                    // Pausing keeps the canvas as drawn.
+                    if let Some(canvas) = canvas.get_untracked().filter(|_| !paused.get_untracked()) {
                         canvas.set_width(0);
                     }
                 }>
