@@ -5,7 +5,7 @@
 //! normalisation runs stage A over the whole signal, clamps, then stage B.
 
 use crate::Lane;
-use crate::config::{Log, SpectrumKind};
+use crate::config::{Config, Log, SpectrumKind};
 use crate::dither;
 use crate::log::{ln, ln_clamped};
 use crate::plan::{Plan, Tables};
@@ -180,12 +180,7 @@ fn log<T: Lane>(log: Log, row: &mut [T]) {
 /// (`n_features` long). `row` is modified.
 pub(crate) fn finish<T: Lane>(plan: &Plan, tables: &Tables<'_>, row: &mut [T], energy: T, out: &mut [T]) {
     let cfg = plan.config();
-    if cfg.affine != crate::config::Affine::IDENTITY {
-        let (add, mul) = (T::splat(cfg.affine.add), T::splat(cfg.affine.mul));
-        for x in row.iter_mut() {
-            *x = (*x + add) * mul;
-        }
-    }
+    affine(cfg, row);
     match &cfg.mfcc {
         Some(m) => {
             crate::dct::apply(tables.dct, row, out);
@@ -194,5 +189,15 @@ pub(crate) fn finish<T: Lane>(plan: &Plan, tables: &Tables<'_>, row: &mut [T], e
             }
         }
         None => out.copy_from_slice(row),
+    }
+}
+
+/// The config's affine map `(x + add) · mul` on every value (nothing for the identity).
+pub(crate) fn affine<T: Lane>(cfg: &Config, values: &mut [T]) {
+    if cfg.affine != crate::config::Affine::IDENTITY {
+        let (add, mul) = (T::splat(cfg.affine.add), T::splat(cfg.affine.mul));
+        for x in values.iter_mut() {
+            *x = (*x + add) * mul;
+        }
     }
 }

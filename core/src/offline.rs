@@ -30,6 +30,16 @@ pub struct Features {
     pub scalars: Vec<f32>,
 }
 
+/// How [`Extractor::extract_into`] lays out a matrix of frames.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layout {
+    /// Frame after frame (`n_frames × width`): the core's, Kaldi's and torchaudio's order.
+    FrameMajor,
+    /// Feature after feature (`width × n_frames`): librosa's and Whisper's order. Batches of eight frames are
+    /// stored lane vector by lane vector, so this layout costs no transpose at all.
+    FeatureMajor,
+}
+
 /// A reusable offline extractor: the plan and tables are built once, then any number of signals are extracted.
 #[derive(Clone, Debug)]
 pub struct Extractor {
@@ -51,26 +61,108 @@ impl Extractor {
         self.plan.config()
     }
 
-    /// Features of `signal`. Refuses NaN or infinite samples (naming the first).
+    /// Features of `signal`, frame-major. Refuses NaN or infinite samples (naming the first).
     pub fn extract(&self, signal: &[f32]) -> Result<Features, Error> {
+        let cfg = self.config();
+        let (n_frames, n_features, n_scalars) = (cfg.n_frames(signal.len()), cfg.n_features(), cfg.scalars.count());
+        let mut data = vec![0.0f32; n_frames * n_features];
+        let mut scalars = vec![0.0f32; n_frames * n_scalars];
+        self.extract_into(signal, Layout::FrameMajor, &mut data, &mut scalars)?;
+        Ok(Features { n_frames, n_features, data, n_scalars, scalars })
+    }
+
+    /// Features of `signal` into `features` (`n_frames × n_features` values) and its scalars into `scalars`
+    /// (`n_frames × n_scalars`), both in `layout`; returns `n_frames`. Writing straight into the caller's
+    /// matrices (a numpy array, say) spares a copy and a transpose of the whole output. Refuses NaN or infinite
+    /// samples (naming the first) and outputs shorter than that (nothing is written then).
+    pub fn extract_into(
+        &self,
+        signal: &[f32],
+        layout: Layout,
+        features: &mut [f32],
+        scalars: &mut [f32],
+    ) -> Result<usize, Error> {
+        let cfg = self.config();
+        let n_frames = cfg.n_frames(signal.len());
+        let features = Sink::new(features, layout, n_frames, cfg.n_features())?;
+        let scalars = Sink::new(scalars, layout, n_frames, cfg.scalars.count())?;
         if let Some(index) = first_non_finite(signal) {
             return Err(Error::NonFinite { index });
         }
+        match cfg.normalize {
+            Normalize::None => self.features_streamed(signal, features, scalars),
+            Normalize::Utterance { range } => self.features_normalized(signal, range, features, scalars),
+        }
+        Ok(n_frames)
+    }
+
+    /// Without utterance normalisation each batch of eight frames is finished (affine, DCT) in its lanes and
+    /// stored at once.
+    fn features_streamed(&self, signal: &[f32], mut features: Sink<'_>, scalars: Sink<'_>) {
+        let (plan, tables) = (&self.plan, self.plan.tables(&self.tables));
+        let mut out = vec![F32x8::default(); features.width];
+        self.stage_a(signal, scalars, |t0, lanes, row, energy| {
+            frame::finish(plan, &tables, row, energy, &mut out);
+            features.put(t0, lanes, &out);
+        });
+    }
+
+    /// With utterance normalisation every frame's bands must exist before the clamp: without a DCT the output
+    /// holds them (the clamp and the affine act value by value, so the layout does not matter); with one, a
+    /// frame-major band matrix does, and each frame is finished from it after the clamp.
+    fn features_normalized(&self, signal: &[f32], range: f32, mut features: Sink<'_>, scalars: Sink<'_>) {
+        let (plan, tables) = (&self.plan, self.plan.tables(&self.tables));
+        if plan.config().mfcc.is_none() {
+            self.stage_a(signal, scalars, |t0, lanes, row, _| features.put(t0, lanes, row));
+            let floor = utterance_max(features.data) - range;
+            let mut octets = features.data.chunks_exact_mut(F32x8::WIDTH);
+            for o in &mut octets {
+                let mut v = [F32x8::from_array(core::array::from_fn(|i| o[i])).max_with(floor)];
+                frame::affine(plan.config(), &mut v);
+                o.copy_from_slice(&v[0].to_array());
+            }
+            for x in octets.into_remainder() {
+                let mut v = [x.max(floor)];
+                frame::affine(plan.config(), &mut v);
+                *x = v[0];
+            }
+            return;
+        }
+        let (n_frames, n_bands) = (features.n_frames, plan.n_bands);
+        let mut band_data = vec![0.0f32; n_frames * n_bands];
+        let mut bands = Sink { data: &mut band_data, layout: Layout::FrameMajor, n_frames, width: n_bands };
+        let mut energies = vec![0.0f32; n_frames];
+        self.stage_a(signal, scalars, |t0, lanes, row, energy| {
+            bands.put(t0, lanes, row);
+            for l in 0..lanes {
+                energies[t0 + l] = energy.lane(l);
+            }
+        });
+        let floor = utterance_max(bands.data) - range;
+        let mut out = vec![0.0f32; features.width];
+        for ((t, row), &energy) in bands.data.chunks_exact_mut(n_bands).enumerate().zip(&energies) {
+            for x in row.iter_mut() {
+                *x = x.max(floor);
+            }
+            frame::finish(plan, &tables, row, energy, &mut out);
+            features.set_frame(t, &out);
+        }
+    }
+
+    /// Stage A of every frame, eight at a time: `take(t0, lanes, bands, log_energy)` receives frames
+    /// `t0..t0 + lanes` as compressed bands in lanes; their scalars go straight to `scalars`.
+    fn stage_a(&self, signal: &[f32], mut scalars: Sink<'_>, mut take: impl FnMut(usize, usize, &mut [F32x8], F32x8)) {
         let plan = &self.plan;
         let cfg = plan.config();
         let tables = plan.tables(&self.tables);
         let g = geometry(cfg);
-        let n_frames = g.frames(signal.len() as u64) as usize;
-        let (n_bands, n_features) = (plan.n_bands, cfg.n_features());
-        let n_scalars = cfg.scalars.count();
+        let (n_frames, n_scalars) = (scalars.n_frames, scalars.width);
         let bins = plan.fft().bins();
 
         let mut work_buf = vec![F32x8::default(); plan.work_len()];
         let mut work = plan.work(&mut work_buf);
-        let mut row = vec![F32x8::default(); n_bands];
-        let mut bands = vec![0.0f32; n_frames * n_bands];
-        let mut energies = vec![0.0f32; n_frames];
-        let mut scalar_out = vec![0.0f32; n_frames * n_scalars];
+        let mut row = vec![F32x8::default(); plan.n_bands];
+        let mut lane_scalars = vec![0.0f32; F32x8::WIDTH * n_scalars];
         let (mut lane_frame, mut spec, mut mag, mut prev_mag) =
             (vec![0.0; g.span], vec![0.0; bins], vec![0.0; bins], vec![0.0; bins]);
         let time_select = Scalars { rms: cfg.scalars.rms, zcr: cfg.scalars.zcr, ..Default::default() };
@@ -80,7 +172,7 @@ impl Extractor {
             let lanes = (n_frames - t0).min(F32x8::WIDTH);
             let mut time_scalars = |l: usize, frame: &[f32]| {
                 let input = ScalarInput { frame, mag: &[], prev_mag: &[], bin_hz: 0.0 };
-                scalars::compute(&time_select, &input, &mut scalar_out[(t0 + l) * n_scalars..]);
+                scalars::compute(&time_select, &input, &mut lane_scalars[l * n_scalars..]);
             };
             let each: Option<LaneFrameFn<'_>> = if n_time > 0 { Some(&mut time_scalars) } else { None };
             let source = Source { signal, geometry: &g, scale: cfg.input_scale };
@@ -91,45 +183,67 @@ impl Extractor {
                     for (s, v) in spec.iter_mut().zip(work.spec.iter()) {
                         *s = v.lane(l);
                     }
-                    let out = &mut scalar_out[(t0 + l) * n_scalars + n_time..][..n_scalars - n_time];
+                    let out = &mut lane_scalars[l * n_scalars + n_time..][..n_scalars - n_time];
                     spectral_scalars(plan, &spec, &mut mag, &mut prev_mag, out);
                 }
             }
+            for (l, values) in lane_scalars.chunks_exact(n_scalars.max(1)).take(lanes).enumerate() {
+                scalars.set_frame(t0 + l, &values[..n_scalars]);
+            }
             frame::compress(plan, &tables, work.spec, &mut row);
-            if lanes == F32x8::WIDTH {
-                F32x8::scatter_rows(&row, &mut bands[t0 * n_bands..], n_bands);
-            } else {
-                for l in 0..lanes {
-                    let dst = &mut bands[(t0 + l) * n_bands..][..n_bands];
-                    for (d, v) in dst.iter_mut().zip(&row) {
-                        *d = v.lane(l);
-                    }
+            take(t0, lanes, &mut row, energy);
+        }
+    }
+}
+
+/// A matrix of `n_frames` frames of `width` values in a [`Layout`], written batch by batch.
+struct Sink<'a> {
+    data: &'a mut [f32],
+    layout: Layout,
+    n_frames: usize,
+    width: usize,
+}
+
+impl<'a> Sink<'a> {
+    /// The first `n_frames × width` values of `data`; refuses a shorter `data`.
+    fn new(data: &'a mut [f32], layout: Layout, n_frames: usize, width: usize) -> Result<Self, Error> {
+        let (expected, got) = (n_frames * width, data.len());
+        let data = data.get_mut(..expected).ok_or(Error::Storage { expected, got })?;
+        Ok(Sink { data, layout, n_frames, width })
+    }
+
+    /// Frames `t0..t0 + lanes` from the lanes of `row` (`width` values).
+    fn put(&mut self, t0: usize, lanes: usize, row: &[F32x8]) {
+        let (n, width) = (self.n_frames, self.width);
+        match self.layout {
+            Layout::FrameMajor if lanes == F32x8::WIDTH => {
+                F32x8::scatter_rows(row, &mut self.data[t0 * width..], width)
+            }
+            Layout::FeatureMajor if lanes == F32x8::WIDTH => {
+                for (column, v) in self.data.chunks_exact_mut(n).zip(row) {
+                    column[t0..t0 + F32x8::WIDTH].copy_from_slice(&v.to_array());
                 }
             }
-            for l in 0..lanes {
-                energies[t0 + l] = energy.lane(l);
+            _ => {
+                for l in 0..lanes {
+                    let values = row.iter().map(|v| v.lane(l));
+                    self.set_values(t0 + l, values);
+                }
             }
         }
+    }
 
-        if let Normalize::Utterance { range } = cfg.normalize {
-            let floor = utterance_max(&bands) - range;
-            let mut octets = bands.chunks_exact_mut(F32x8::WIDTH);
-            for o in &mut octets {
-                let v = F32x8::from_array(core::array::from_fn(|i| o[i])).max_with(floor);
-                o.copy_from_slice(&v.to_array());
-            }
-            for v in octets.into_remainder() {
-                *v = v.max(floor);
-            }
-        }
+    /// Frame `t` from `values` (`width` of them).
+    fn set_frame(&mut self, t: usize, values: &[f32]) {
+        self.set_values(t, values.iter().copied());
+    }
 
-        let mut data = vec![0.0f32; n_frames * n_features];
-        for ((row, out), &energy) in
-            bands.chunks_exact_mut(n_bands).zip(data.chunks_exact_mut(n_features)).zip(&energies)
-        {
-            frame::finish(plan, &tables, row, energy, out);
+    fn set_values(&mut self, t: usize, values: impl Iterator<Item = f32>) {
+        let (n, width) = (self.n_frames, self.width);
+        match self.layout {
+            Layout::FrameMajor => self.data[t * width..][..width].iter_mut().zip(values).for_each(|(d, v)| *d = v),
+            Layout::FeatureMajor => self.data[t..].iter_mut().step_by(n).zip(values).for_each(|(d, v)| *d = v),
         }
-        Ok(Features { n_frames, n_features, data, n_scalars, scalars: scalar_out })
     }
 }
 

@@ -182,3 +182,35 @@ fn reconfigure_in_place_equals_a_fresh_pipeline_and_refusals_change_nothing() {
     assert_eq!(p.config(), &kaldi);
     assert_eq!(collect(&mut p), fresh);
 }
+
+/// `extract_into` in either layout holds the same values as `extract` (frame-major), for every preset as shipped
+/// (utterance normalisation included), with scalars, on lengths that leave a partial batch of frames; outputs that
+/// are too short are refused before anything is written.
+#[test]
+fn feature_major_output_is_the_transpose_and_short_outputs_are_refused() {
+    use stapes_core::{Extractor, Layout};
+    for name in stapes_core::preset::NAMES {
+        let mut config = preset(name).unwrap();
+        config.scalars = Scalars::ALL;
+        let ex = Extractor::new(&config).unwrap();
+        // A third of a second or a little more: three frames past whole batches of eight.
+        let n = (config.sample_rate as usize / 3..).find(|&n| config.n_frames(n) % 8 == 3).unwrap();
+        let x = test_signal(n, 5);
+        let want = ex.extract(&x).unwrap();
+        let (t, nf, ns) = (want.n_frames, want.n_features, want.n_scalars);
+        let (mut f, mut s) = (vec![0.0; t * nf], vec![0.0; t * ns]);
+        assert_eq!(ex.extract_into(&x, Layout::FeatureMajor, &mut f, &mut s), Ok(t));
+        for frame in 0..t {
+            for j in 0..nf {
+                assert_eq!(f[j * t + frame].to_bits(), want.data[frame * nf + j].to_bits(), "{name} {frame} {j}");
+            }
+            for j in 0..ns {
+                assert_eq!(s[j * t + frame].to_bits(), want.scalars[frame * ns + j].to_bits(), "{name} {frame} {j}");
+            }
+        }
+        let mut short = vec![7.0; t * nf - 1];
+        let refused = ex.extract_into(&x, Layout::FrameMajor, &mut short, &mut s);
+        assert_eq!(refused, Err(Error::Storage { expected: t * nf, got: t * nf - 1 }), "{name}");
+        assert!(short.iter().all(|&v| v == 7.0), "{name}: a refused call wrote");
+    }
+}

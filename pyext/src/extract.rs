@@ -6,11 +6,11 @@ use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use rayon::prelude::*;
 use stapes_core::config::Scalars;
-use stapes_core::{Error, Extractor};
+use stapes_core::{Error, Extractor, Layout};
 
 use crate::config::parse_py;
 use crate::errors::core_error;
-use crate::layout::{array2, array3, transpose, transpose_into};
+use crate::layout::{array2, array3};
 use crate::threads;
 
 /// One signal's output.
@@ -23,17 +23,19 @@ pub struct Output {
     pub scalars: Vec<f32>,
 }
 
-/// Features and scalars of one signal, feature-major (librosa's layout) or frame-major (the core's and Kaldi's).
+/// Features and scalars of one signal, feature-major (librosa's layout) or frame-major (the core's and Kaldi's),
+/// written by the core straight into the vectors that become the numpy arrays.
 pub fn extract_one(ex: &Extractor, signal: &[f32], frame_major: bool) -> Result<Output, Error> {
-    let f = ex.extract(signal)?;
-    if frame_major {
-        return Ok(Output { n_frames: f.n_frames, features: f.data, scalars: f.scalars });
-    }
-    Ok(Output {
-        n_frames: f.n_frames,
-        features: transpose(&f.data, f.n_frames, f.n_features),
-        scalars: transpose(&f.scalars, f.n_frames, f.n_scalars),
-    })
+    let cfg = ex.config();
+    let n_frames = cfg.n_frames(signal.len());
+    let mut features = vec![0.0f32; n_frames * cfg.n_features()];
+    let mut scalars = vec![0.0f32; n_frames * cfg.scalars.count()];
+    ex.extract_into(signal, layout(frame_major), &mut features, &mut scalars)?;
+    Ok(Output { n_frames, features, scalars })
+}
+
+fn layout(frame_major: bool) -> Layout {
+    if frame_major { Layout::FrameMajor } else { Layout::FeatureMajor }
 }
 
 /// Every signal on the current rayon pool; the error names the first failing signal.
@@ -70,17 +72,7 @@ pub fn extract_rows(
     }
     let results: Vec<Result<(), Error>> = jobs
         .into_par_iter()
-        .map(|(signal, out_f, out_s)| {
-            let f = ex.extract(signal)?;
-            if frame_major {
-                out_f.copy_from_slice(&f.data);
-                out_s.copy_from_slice(&f.scalars);
-            } else {
-                transpose_into(&f.data, f.n_frames, f.n_features, out_f);
-                transpose_into(&f.scalars, f.n_frames, f.n_scalars, out_s);
-            }
-            Ok(())
-        })
+        .map(|(signal, out_f, out_s)| ex.extract_into(signal, layout(frame_major), out_f, out_s).map(drop))
         .collect();
     match results.into_iter().enumerate().find_map(|(i, r)| r.err().map(|e| (i, e))) {
         Some(err) => Err(err),
@@ -236,6 +228,7 @@ impl Offline {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::layout::transpose;
 
     fn signal(n: usize, seed: u32) -> Vec<f32> {
         (0..n)

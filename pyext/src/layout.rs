@@ -1,5 +1,5 @@
-//! Output layout: the core writes frame-major rows (`n_frames × n_features`); Python gets librosa's
-//! feature-major `(n_features, n_frames)`, C-contiguous.
+//! Output layout: Python gets librosa's feature-major `(n_features, n_frames)`, C-contiguous. Offline extraction
+//! writes it directly; the streaming pipeline emits frame-major rows, transposed here.
 
 use numpy::ndarray::{Array2, Array3};
 use numpy::{IntoPyArray, PyArray2, PyArray3};
@@ -8,14 +8,14 @@ use pyo3::prelude::*;
 /// Square tiles for the transpose: a tile of each side fits in L1 together.
 const TILE: usize = 32;
 
-/// Writes the transpose of `src` (`rows × cols`, row-major) into `dst` (`cols × rows`, row-major).
+/// The transpose of `src` (`rows × cols`, row-major) as a new `cols × rows` vector.
 ///
 /// Blocks of `TILE` source rows stay in L1 while each destination row gets `TILE` consecutive values.
-pub fn transpose_into(src: &[f32], rows: usize, cols: usize, dst: &mut [f32]) {
+pub fn transpose(src: &[f32], rows: usize, cols: usize) -> Vec<f32> {
     assert_eq!(src.len(), rows * cols);
-    assert_eq!(dst.len(), rows * cols);
+    let mut dst = vec![0.0; src.len()];
     if cols == 0 {
-        return;
+        return dst;
     }
     for (block, r0) in src.chunks(TILE * cols).zip((0..rows).step_by(TILE)) {
         for (c, dst_row) in dst.chunks_exact_mut(rows).enumerate() {
@@ -25,12 +25,6 @@ pub fn transpose_into(src: &[f32], rows: usize, cols: usize, dst: &mut [f32]) {
             }
         }
     }
-}
-
-/// The transpose of `src` (`rows × cols`) as a new vector.
-pub fn transpose(src: &[f32], rows: usize, cols: usize) -> Vec<f32> {
-    let mut dst = vec![0.0; src.len()];
-    transpose_into(src, rows, cols, &mut dst);
     dst
 }
 
