@@ -1,4 +1,5 @@
-//! Real FFT time per frame: ours one frame at a time (`f32`), ours eight frames at a time (`F32x8`), and realfft.
+//! Real FFT time per frame: ours one frame at a time (`f32`), ours eight frames at a time (`F32x8`: SSE on x86_64),
+//! ours in batches as offline extraction runs it (the widest lanes the CPU has: AVX2 here, if present), and realfft.
 //!
 //! Every group reports throughput in frames, so criterion's "elements/s" compare directly across the three.
 
@@ -27,6 +28,20 @@ fn ours<T: Lane>(c: &mut Criterion, group: &str, n: usize) {
     g.finish();
 }
 
+/// Batches of eight frames through `RealFft::forward_batches` (64 per call, so the call's setup is amortised).
+fn ours_batch(c: &mut Criterion, n: usize) {
+    const BATCHES: usize = 64;
+    let fft = RealFft::new(n).unwrap();
+    let input: Vec<[f32; 8]> = signal(n).into_iter().map(|x| [x; 8]).collect();
+    let (mut re, mut im) = (vec![[0.0; 8]; fft.plan().bins()], vec![[0.0; 8]; fft.plan().bins()]);
+    let mut g = c.benchmark_group("ours_batch");
+    g.throughput(Throughput::Elements(8 * BATCHES as u64));
+    g.bench_function(n.to_string(), |b| {
+        b.iter(|| fft.forward_batches(black_box(&input), &mut re, &mut im, BATCHES).unwrap())
+    });
+    g.finish();
+}
+
 fn realfft(c: &mut Criterion, n: usize) {
     let r2c = RealFftPlanner::<f32>::new().plan_fft_forward(n);
     let input = signal(n);
@@ -49,6 +64,7 @@ fn benches(c: &mut Criterion) {
     for n in [256, 400, 512, 1024] {
         ours::<f32>(c, "ours_f32", n);
         ours::<F32x8>(c, "ours_f32x8", n);
+        ours_batch(c, n);
         realfft(c, n);
     }
 }

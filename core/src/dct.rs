@@ -23,7 +23,7 @@ pub fn fill(mfcc: &Mfcc, n_mels: usize, table: &mut [f32]) {
 }
 
 /// `out[k] = Σ_n table[k][n] · bands[n]`, summed in band order.
-#[inline]
+#[cfg_attr(all(target_arch = "x86_64", not(debug_assertions)), inline(always))]
 pub fn apply<T: Lane>(table: &[f32], bands: &[T], out: &mut [T]) {
     for (row, o) in table.chunks_exact(bands.len()).zip(out.iter_mut()) {
         let mut acc = T::splat(0.0);

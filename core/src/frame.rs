@@ -20,7 +20,7 @@ pub struct Work<'a, T> {
 }
 
 impl Plan {
-    /// Elements of `T` that [`Plan::work`] needs.
+    /// Elements of `T` that `Plan::work` needs.
     pub fn work_len(&self) -> usize {
         let n = self.fft().len();
         n + self.fft().bins() + self.fft().scratch_len()
@@ -41,6 +41,7 @@ const ENERGY_FLOOR: f32 = f32::EPSILON;
 /// Dither, DC removal, raw log energy, pre-emphasis, window and zero padding, in Kaldi's order, on the frame in
 /// `work.fft_in[..span]`. `t0` is the frame number of lane 0 (lane `i` is frame `t0 + i`). Returns the log energy
 /// of the frame before pre-emphasis (only meaningful when the config asks for it).
+#[cfg_attr(all(target_arch = "x86_64", not(debug_assertions)), inline(always))]
 pub(crate) fn prepare<T: Lane>(plan: &Plan, tables: &Tables<'_>, work: &mut Work<'_, T>, t0: u64) -> T {
     let cfg = plan.config();
     let win = tables.window.len();
@@ -132,6 +133,7 @@ fn dither_lanes<T: Lane>(seed: u64, t0: u64, amount: f32, region: &mut [T]) {
 }
 
 /// FFT of `work.fft_in` straight into `work.spec` as a power or magnitude spectrum.
+#[cfg_attr(all(target_arch = "x86_64", not(debug_assertions)), inline(always))]
 pub(crate) fn spectrum<T: Lane>(plan: &Plan, tables: &Tables<'_>, work: &mut Work<'_, T>) {
     let spec = &mut *work.spec;
     // Lengths come from the plan that carved the buffers, so the FFT cannot refuse them.
@@ -147,6 +149,7 @@ pub(crate) fn spectrum<T: Lane>(plan: &Plan, tables: &Tables<'_>, work: &mut Wor
 }
 
 /// Mel bank (or the linear spectrum) then the log, into `row` (`n_bands` long).
+#[cfg_attr(all(target_arch = "x86_64", not(debug_assertions)), inline(always))]
 pub(crate) fn compress<T: Lane>(plan: &Plan, tables: &Tables<'_>, spec: &[T], row: &mut [T]) {
     if plan.config().mel.is_some() {
         crate::mel::apply(plan.bands(), tables.mel_weights, spec, row);
@@ -161,6 +164,7 @@ const LOG10_E: f32 = core::f32::consts::LOG10_E;
 const DB_PER_NEPER: f32 = 10.0 * core::f32::consts::LOG10_E;
 
 /// Every compression is `ln(max(x + offset, floor))`, then for log10 and dB a scale and a shift.
+#[cfg_attr(all(target_arch = "x86_64", not(debug_assertions)), inline(always))]
 fn log<T: Lane>(log: Log, row: &mut [T]) {
     let (offset, floor, post) = match log {
         Log::None => return,
@@ -178,6 +182,7 @@ fn log<T: Lane>(log: Log, row: &mut [T]) {
 
 /// Stage B: affine, then DCT (with lifter) and energy C0, from compressed bands `row` into `out`
 /// (`n_features` long). `row` is modified.
+#[cfg_attr(all(target_arch = "x86_64", not(debug_assertions)), inline(always))]
 pub(crate) fn finish<T: Lane>(plan: &Plan, tables: &Tables<'_>, row: &mut [T], energy: T, out: &mut [T]) {
     let cfg = plan.config();
     affine(cfg, row);
@@ -193,6 +198,7 @@ pub(crate) fn finish<T: Lane>(plan: &Plan, tables: &Tables<'_>, row: &mut [T], e
 }
 
 /// The config's affine map `(x + add) · mul` on every value (nothing for the identity).
+#[cfg_attr(all(target_arch = "x86_64", not(debug_assertions)), inline(always))]
 pub(crate) fn affine<T: Lane>(cfg: &Config, values: &mut [T]) {
     if cfg.affine != crate::config::Affine::IDENTITY {
         let (add, mul) = (T::splat(cfg.affine.add), T::splat(cfg.affine.mul));

@@ -3,8 +3,8 @@
 //! The per-frame DSP is generic over a [`Lane`]: `f32` computes one frame, [`F32x8`] computes eight frames
 //! side by side. Each lane of an `F32x8` performs exactly the IEEE operations the scalar path performs, in the
 //! same order, so a frame's bits do not depend on whether it was computed alone (streaming, firmware) or in a
-//! batch of eight (offline: SSE2 vectors on x86_64, arrays the compiler may vectorise elsewhere). Nothing here
-//! reassociates.
+//! batch of eight (offline: one AVX register on x86_64 CPUs with AVX2, chosen at run time by `dispatch`, else
+//! two SSE2 vectors; arrays the compiler may vectorise elsewhere). Nothing here reassociates or fuses.
 
 use core::ops::{Add, Mul, Neg, Sub};
 
@@ -66,6 +66,55 @@ impl Lane for f32 {
     }
 }
 
+/// Eight frames in lanes, plus the whole-frame data movement offline extraction needs.
+pub trait Batch: Lane + Default {
+    /// The eight lanes.
+    fn from_array(a: [f32; 8]) -> Self;
+    /// The eight lanes as an array.
+    fn to_array(self) -> [f32; 8];
+    /// Eight frames into lanes: `dst[j]` ← `rows[l][j]` (times `w[j]` if given) in lane `l`. The products are
+    /// the scalar path's; only the data movement is batched (a transpose in registers).
+    fn gather_rows(rows: [&[f32]; 8], w: Option<&[f32]>, dst: &mut [Self]);
+    /// Lanes back into frames: lane `l` of `src[j]` → `dst[l · stride + j]`, for all eight lanes.
+    fn scatter_rows(src: &[Self], dst: &mut [f32], stride: usize);
+}
+
+/// Work over batches of eight frames, generic over the lane type so that [`dispatch`] can pick one.
+///
+/// AVX2 code only runs fast when it is compiled inside `dispatch`'s `#[target_feature(enable = "avx2")]`
+/// function, so `run` and every generic function it calls on lanes carry
+/// `#[cfg_attr(all(target_arch = "x86_64", not(debug_assertions)), inline(always))]`. Only on x86_64, because
+/// forced inlining costs the Cortex-M33 instructions (the FFT grows by 4%); only in optimised builds, because
+/// without optimisation the inlined locals all get their own stack slots and the frame outgrows a thread's stack.
+/// Unoptimised AVX2 code then calls each intrinsic out of line: slow, but the same bits.
+#[cfg(feature = "alloc")]
+pub(crate) trait BatchJob {
+    type Output;
+    /// The work in lanes `B`.
+    fn run<B: Batch>(self) -> Self::Output;
+}
+
+/// Runs `job` in the widest lanes this CPU has: one AVX register on x86_64 CPUs with AVX2 (detected at run
+/// time, so the same binary runs everywhere), else [`F32x8`]. Both give the same bits.
+#[cfg(feature = "alloc")]
+pub(crate) fn dispatch<J: BatchJob>(job: J) -> J::Output {
+    #[cfg(all(target_arch = "x86_64", feature = "std"))]
+    if std::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2.
+        return unsafe { run_avx2(job) };
+    }
+    job.run::<F32x8>()
+}
+
+#[cfg(all(target_arch = "x86_64", feature = "std"))]
+#[target_feature(enable = "avx2")]
+fn run_avx2<J: BatchJob>(job: J) -> J::Output {
+    job.run::<avx2::F32x8Avx2>()
+}
+
+#[cfg(all(target_arch = "x86_64", feature = "std"))]
+mod avx2;
+
 /// Eight frames processed together; see the module docs for why this is bit-identical to `f32`.
 ///
 /// On x86_64 it is two SSE vectors, so that the compiler sees vector operations directly instead of eight scalar
@@ -76,22 +125,17 @@ impl Lane for f32 {
 #[repr(transparent)]
 pub struct F32x8(simd::Inner);
 
-impl F32x8 {
-    /// The eight lanes.
+impl Batch for F32x8 {
     #[inline(always)]
-    pub fn from_array(a: [f32; 8]) -> Self {
+    fn from_array(a: [f32; 8]) -> Self {
         F32x8(simd::from_array(a))
     }
-
-    /// The eight lanes as an array.
     #[inline(always)]
-    pub fn to_array(self) -> [f32; 8] {
+    fn to_array(self) -> [f32; 8] {
         simd::to_array(self.0)
     }
-
-    /// Eight frames into lanes: `dst[j]` ← `rows[l][j]` (times `w[j]` if given) in lane `l`. The products are
-    /// the scalar path's; only the data movement is batched (a 4×4 transpose on SSE).
-    pub fn gather_rows(rows: [&[f32]; 8], w: Option<&[f32]>, dst: &mut [F32x8]) {
+    #[inline(always)]
+    fn gather_rows(rows: [&[f32]; 8], w: Option<&[f32]>, dst: &mut [F32x8]) {
         let n = dst.len();
         let rows = rows.map(|r| &r[..n]);
         // SAFETY: `F32x8` is a transparent wrapper of `simd::Inner`.
@@ -101,9 +145,8 @@ impl F32x8 {
             None => simd::gather_rows(rows, &[], inner),
         }
     }
-
-    /// Lanes back into frames: lane `l` of `src[j]` → `dst[l · stride + j]`, for all eight lanes.
-    pub fn scatter_rows(src: &[F32x8], dst: &mut [f32], stride: usize) {
+    #[inline(always)]
+    fn scatter_rows(src: &[F32x8], dst: &mut [f32], stride: usize) {
         let n = src.len();
         assert!(n <= stride && dst.len() >= 7 * stride + n, "scatter_rows: destination too short");
         // SAFETY: as in `gather_rows`.
@@ -429,8 +472,16 @@ mod tests {
 
     #[test]
     fn lanes_do_the_scalar_operations() {
-        let a = F32x8::from_array([1.5, -2.0, 3.25, 0.1, 1e-30, -0.0, 7.0, 1e30]);
-        let b = F32x8::from_array([0.3, 0.7, -1.1, 0.2, 3e-9, 0.0, -7.0, 1e9]);
+        same_as_scalar::<F32x8>();
+        #[cfg(all(target_arch = "x86_64", feature = "std"))]
+        if std::is_x86_feature_detected!("avx2") {
+            same_as_scalar::<avx2::F32x8Avx2>();
+        }
+    }
+
+    fn same_as_scalar<B: Batch>() {
+        let a = B::from_array([1.5, -2.0, 3.25, 0.1, 1e-30, -0.0, 7.0, 1e30]);
+        let b = B::from_array([0.3, 0.7, -1.1, 0.2, 3e-9, 0.0, -7.0, 1e9]);
         for i in 0..8 {
             let (x, y) = (a.lane(i), b.lane(i));
             assert_eq!((a + b).lane(i).to_bits(), (x + y).to_bits());
@@ -442,39 +493,39 @@ mod tests {
         let mut bits = 0x0080_0000u32;
         while bits < 0x7f80_0000 {
             let x: [f32; 8] = core::array::from_fn(|i| f32::from_bits(bits + i as u32 * 977));
-            let got = F32x8::from_array(x).ln_normal().to_array();
+            let got = B::from_array(x).ln_normal().to_array();
             for i in 0..8 {
                 assert_eq!(got[i].to_bits(), crate::log::ln(x[i]).to_bits(), "ln({:e})", x[i]);
             }
             bits += 1_000_003;
         }
-        let specials = F32x8::from_array([f32::NAN, -1.0, 0.0, f32::MIN_POSITIVE, 1e-39, f32::INFINITY, 4.0, 2.0]);
+        let specials = B::from_array([f32::NAN, -1.0, 0.0, f32::MIN_POSITIVE, 1e-39, f32::INFINITY, 4.0, 2.0]);
         for i in 0..8 {
             let x = specials.lane(i);
             assert_eq!(specials.max_with(0.5).lane(i).to_bits(), x.max(0.5).to_bits());
             assert_eq!(specials.sqrt().lane(i).to_bits(), crate::sqrt::sqrt(x).to_bits());
             assert_eq!(a.sqrt().lane(i).to_bits(), crate::sqrt::sqrt(a.lane(i)).to_bits());
-            let one = F32x8::splat(3.0);
+            let one = B::splat(3.0);
             let mut probe = one;
             probe.set_lane(i, x);
             assert_eq!(probe.all_positive_normal(), crate::log::is_positive_normal(x), "{x:e}");
         }
         // Gather and scatter: every length's quads and tail, with and without weights.
-        let rows: Vec<Vec<f32>> = (0..8).map(|l| (0..11).map(|j| (l * 100 + j) as f32 * 0.37).collect()).collect();
-        let w: Vec<f32> = (0..11).map(|j| 1.0 / (j as f32 + 3.0)).collect();
-        for n in 0..=11 {
+        let rows: Vec<Vec<f32>> = (0..8).map(|l| (0..19).map(|j| (l * 100 + j) as f32 * 0.37).collect()).collect();
+        let w: Vec<f32> = (0..19).map(|j| 1.0 / (j as f32 + 3.0)).collect();
+        for n in 0..=19 {
             let refs: [&[f32]; 8] = core::array::from_fn(|l| &rows[l][..]);
-            let mut plain = vec![F32x8::default(); n];
-            let mut weighted = vec![F32x8::default(); n];
-            F32x8::gather_rows(refs, None, &mut plain);
-            F32x8::gather_rows(refs, Some(&w), &mut weighted);
-            let mut back = vec![0.0f32; 8 * 11];
-            F32x8::scatter_rows(&plain, &mut back, 11);
+            let mut plain = vec![B::default(); n];
+            let mut weighted = vec![B::default(); n];
+            B::gather_rows(refs, None, &mut plain);
+            B::gather_rows(refs, Some(&w), &mut weighted);
+            let mut back = vec![0.0f32; 8 * 19];
+            B::scatter_rows(&plain, &mut back, 19);
             for j in 0..n {
                 for l in 0..8 {
                     assert_eq!(plain[j].lane(l), rows[l][j]);
                     assert_eq!(weighted[j].lane(l).to_bits(), (rows[l][j] * w[j]).to_bits());
-                    assert_eq!(back[l * 11 + j], rows[l][j]);
+                    assert_eq!(back[l * 19 + j], rows[l][j]);
                 }
             }
         }

@@ -28,7 +28,7 @@ mod window;
 
 pub use config::Config;
 pub use error::{ConfigError, Error};
-pub use lane::{F32x8, Lane};
+pub use lane::{Batch, F32x8, Lane};
 pub use log::ln;
 #[cfg(feature = "alloc")]
 pub use offline::{Extractor, Features, Layout, extract};

@@ -70,6 +70,7 @@ pub fn ln(x: f32) -> f32 {
 
 /// `x ← ln(max(x + offset, floor))` over a slice of lanes: one pass clamps and checks that every value is a
 /// positive normal (the common case), then a branch-free pass that vectorises; otherwise value by value.
+#[cfg_attr(all(target_arch = "x86_64", not(debug_assertions)), inline(always))]
 pub fn ln_clamped<T: Lane>(xs: &mut [T], offset: f32, floor: f32) {
     let mut all_normal = true;
     for v in xs.iter_mut() {

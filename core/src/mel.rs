@@ -130,7 +130,7 @@ pub fn matrix(mel: &Mel, sample_rate: u32, n_fft: usize) -> alloc::vec::Vec<f32>
 }
 
 /// Applies the filterbank: `out[m] = Σ w·spectrum[k]` over band `m`, in bin order.
-#[inline]
+#[cfg_attr(all(target_arch = "x86_64", not(debug_assertions)), inline(always))]
 pub fn apply<T: crate::Lane>(bands: &[Band], weights: &[f32], spectrum: &[T], out: &mut [T]) {
     // Bands are laid out back to back in `weights`, so they are taken in turn rather than indexed.
     let mut rest = weights;

@@ -10,7 +10,7 @@ use crate::error::Error;
 use crate::frame;
 use crate::frame::Work;
 use crate::framing::{Geometry, padded};
-use crate::lane::{F32x8, Lane};
+use crate::lane::{Batch, BatchJob, F32x8, Lane, dispatch};
 use crate::plan::{Plan, Tables};
 use crate::scalars::{self, ScalarInput};
 use crate::stream::{first_non_finite, geometry, spectral_scalars};
@@ -89,19 +89,17 @@ impl Extractor {
         if let Some(index) = first_non_finite(signal) {
             return Err(Error::NonFinite { index });
         }
-        match cfg.normalize {
-            Normalize::None => self.features_streamed(signal, features, scalars),
-            Normalize::Utterance { range } => self.features_normalized(signal, range, features, scalars),
-        }
+        dispatch(Job { ex: self, signal, features, scalars });
         Ok(n_frames)
     }
 
     /// Without utterance normalisation each batch of eight frames is finished (affine, DCT) in its lanes and
     /// stored at once.
-    fn features_streamed(&self, signal: &[f32], mut features: Sink<'_>, scalars: Sink<'_>) {
+    #[cfg_attr(all(target_arch = "x86_64", not(debug_assertions)), inline(always))]
+    fn features_streamed<B: Batch>(&self, signal: &[f32], mut features: Sink<'_>, scalars: Sink<'_>) {
         let (plan, tables) = (&self.plan, self.plan.tables(&self.tables));
-        let mut out = vec![F32x8::default(); features.width];
-        self.stage_a(signal, scalars, |t0, lanes, row, energy| {
+        let mut out = vec![B::default(); features.width];
+        self.stage_a::<B>(signal, scalars, |t0, lanes, row, energy| {
             frame::finish(plan, &tables, row, energy, &mut out);
             features.put(t0, lanes, &out);
         });
@@ -110,14 +108,15 @@ impl Extractor {
     /// With utterance normalisation every frame's bands must exist before the clamp: without a DCT the output
     /// holds them (the clamp and the affine act value by value, so the layout does not matter); with one, a
     /// frame-major band matrix does, and each frame is finished from it after the clamp.
-    fn features_normalized(&self, signal: &[f32], range: f32, mut features: Sink<'_>, scalars: Sink<'_>) {
+    #[cfg_attr(all(target_arch = "x86_64", not(debug_assertions)), inline(always))]
+    fn features_normalized<B: Batch>(&self, signal: &[f32], range: f32, mut features: Sink<'_>, scalars: Sink<'_>) {
         let (plan, tables) = (&self.plan, self.plan.tables(&self.tables));
         if plan.config().mfcc.is_none() {
-            self.stage_a(signal, scalars, |t0, lanes, row, _| features.put(t0, lanes, row));
+            self.stage_a::<B>(signal, scalars, |t0, lanes, row, _| features.put(t0, lanes, row));
             let floor = utterance_max(features.data) - range;
-            let mut octets = features.data.chunks_exact_mut(F32x8::WIDTH);
+            let mut octets = features.data.chunks_exact_mut(B::WIDTH);
             for o in &mut octets {
-                let mut v = [F32x8::from_array(core::array::from_fn(|i| o[i])).max_with(floor)];
+                let mut v = [B::from_array(core::array::from_fn(|i| o[i])).max_with(floor)];
                 frame::affine(plan.config(), &mut v);
                 o.copy_from_slice(&v[0].to_array());
             }
@@ -132,7 +131,7 @@ impl Extractor {
         let mut band_data = vec![0.0f32; n_frames * n_bands];
         let mut bands = Sink { data: &mut band_data, layout: Layout::FrameMajor, n_frames, width: n_bands };
         let mut energies = vec![0.0f32; n_frames];
-        self.stage_a(signal, scalars, |t0, lanes, row, energy| {
+        self.stage_a::<B>(signal, scalars, |t0, lanes, row, energy| {
             bands.put(t0, lanes, row);
             for l in 0..lanes {
                 energies[t0 + l] = energy.lane(l);
@@ -151,7 +150,13 @@ impl Extractor {
 
     /// Stage A of every frame, eight at a time: `take(t0, lanes, bands, log_energy)` receives frames
     /// `t0..t0 + lanes` as compressed bands in lanes; their scalars go straight to `scalars`.
-    fn stage_a(&self, signal: &[f32], mut scalars: Sink<'_>, mut take: impl FnMut(usize, usize, &mut [F32x8], F32x8)) {
+    #[cfg_attr(all(target_arch = "x86_64", not(debug_assertions)), inline(always))]
+    fn stage_a<B: Batch>(
+        &self,
+        signal: &[f32],
+        mut scalars: Sink<'_>,
+        mut take: impl FnMut(usize, usize, &mut [B], B),
+    ) {
         let plan = &self.plan;
         let cfg = plan.config();
         let tables = plan.tables(&self.tables);
@@ -159,17 +164,17 @@ impl Extractor {
         let (n_frames, n_scalars) = (scalars.n_frames, scalars.width);
         let bins = plan.fft().bins();
 
-        let mut work_buf = vec![F32x8::default(); plan.work_len()];
+        let mut work_buf = vec![B::default(); plan.work_len()];
         let mut work = plan.work(&mut work_buf);
-        let mut row = vec![F32x8::default(); plan.n_bands];
-        let mut lane_scalars = vec![0.0f32; F32x8::WIDTH * n_scalars];
+        let mut row = vec![B::default(); plan.n_bands];
+        let mut lane_scalars = vec![0.0f32; B::WIDTH * n_scalars];
         let (mut lane_frame, mut spec, mut mag, mut prev_mag) =
             (vec![0.0; g.span], vec![0.0; bins], vec![0.0; bins], vec![0.0; bins]);
         let time_select = Scalars { rms: cfg.scalars.rms, zcr: cfg.scalars.zcr, ..Default::default() };
         let n_time = time_select.count();
 
-        for t0 in (0..n_frames).step_by(F32x8::WIDTH) {
-            let lanes = (n_frames - t0).min(F32x8::WIDTH);
+        for t0 in (0..n_frames).step_by(B::WIDTH) {
+            let lanes = (n_frames - t0).min(B::WIDTH);
             let mut time_scalars = |l: usize, frame: &[f32]| {
                 let input = ScalarInput { frame, mag: &[], prev_mag: &[], bin_hz: 0.0 };
                 scalars::compute(&time_select, &input, &mut lane_scalars[l * n_scalars..]);
@@ -196,6 +201,26 @@ impl Extractor {
     }
 }
 
+/// One signal's extraction, run by [`dispatch`] in the widest lanes the CPU has.
+struct Job<'a> {
+    ex: &'a Extractor,
+    signal: &'a [f32],
+    features: Sink<'a>,
+    scalars: Sink<'a>,
+}
+
+impl BatchJob for Job<'_> {
+    type Output = ();
+    #[cfg_attr(all(target_arch = "x86_64", not(debug_assertions)), inline(always))]
+    fn run<B: Batch>(self) {
+        let Job { ex, signal, features, scalars } = self;
+        match ex.config().normalize {
+            Normalize::None => ex.features_streamed::<B>(signal, features, scalars),
+            Normalize::Utterance { range } => ex.features_normalized::<B>(signal, range, features, scalars),
+        }
+    }
+}
+
 /// A matrix of `n_frames` frames of `width` values in a [`Layout`], written batch by batch.
 struct Sink<'a> {
     data: &'a mut [f32],
@@ -213,15 +238,14 @@ impl<'a> Sink<'a> {
     }
 
     /// Frames `t0..t0 + lanes` from the lanes of `row` (`width` values).
-    fn put(&mut self, t0: usize, lanes: usize, row: &[F32x8]) {
+    #[cfg_attr(all(target_arch = "x86_64", not(debug_assertions)), inline(always))]
+    fn put<B: Batch>(&mut self, t0: usize, lanes: usize, row: &[B]) {
         let (n, width) = (self.n_frames, self.width);
         match self.layout {
-            Layout::FrameMajor if lanes == F32x8::WIDTH => {
-                F32x8::scatter_rows(row, &mut self.data[t0 * width..], width)
-            }
-            Layout::FeatureMajor if lanes == F32x8::WIDTH => {
+            Layout::FrameMajor if lanes == B::WIDTH => B::scatter_rows(row, &mut self.data[t0 * width..], width),
+            Layout::FeatureMajor if lanes == B::WIDTH => {
                 for (column, v) in self.data.chunks_exact_mut(n).zip(row) {
-                    column[t0..t0 + F32x8::WIDTH].copy_from_slice(&v.to_array());
+                    column[t0..t0 + B::WIDTH].copy_from_slice(&v.to_array());
                 }
             }
             _ => {
@@ -274,25 +298,26 @@ impl Source<'_> {
     /// Frames `frames` (at most eight) of the padded signal, ready for the FFT in the lanes of `work.fft_in`:
     /// [`Source::gather`] then [`frame::prepare`], except that eight whole frames needing only the window are
     /// windowed while they are transposed (the same products, one pass fewer). Returns `prepare`'s log energy.
-    pub(crate) fn prepare(
+    #[cfg_attr(all(target_arch = "x86_64", not(debug_assertions)), inline(always))]
+    pub(crate) fn prepare<B: Batch>(
         &self,
         plan: &Plan,
         tables: &Tables<'_>,
         frames: core::ops::Range<usize>,
         lane_frame: &mut [f32],
-        work: &mut Work<'_, F32x8>,
+        work: &mut Work<'_, B>,
         each: Option<LaneFrameFn<'_>>,
-    ) -> F32x8 {
+    ) -> B {
         if each.is_none()
             && frame::windows_directly(plan)
             && let Some(rows) = self.whole_frames(frames.clone())
         {
             let (woff, w) = (plan.woff, tables.window);
             let rows = rows.map(|r| &r[woff..woff + w.len()]);
-            F32x8::gather_rows(rows, Some(w), &mut work.fft_in[woff..woff + w.len()]);
-            work.fft_in[..woff].fill(F32x8::default());
-            work.fft_in[woff + w.len()..].fill(F32x8::default());
-            return F32x8::default();
+            B::gather_rows(rows, Some(w), &mut work.fft_in[woff..woff + w.len()]);
+            work.fft_in[..woff].fill(B::default());
+            work.fft_in[woff + w.len()..].fill(B::default());
+            return B::default();
         }
         self.gather(frames.clone(), lane_frame, work.fft_in, each);
         frame::prepare(plan, tables, work, frames.start as u64)
@@ -315,11 +340,12 @@ impl Source<'_> {
     /// Copies frames `frames` (at most eight) of the padded signal, scaled, into the lanes of `dst` (the lanes
     /// after them get silence, their results are discarded); `each(lane, samples)`, if given, sees every real
     /// frame's samples.
-    pub(crate) fn gather(
+    #[cfg_attr(all(target_arch = "x86_64", not(debug_assertions)), inline(always))]
+    pub(crate) fn gather<B: Batch>(
         &self,
         frames: core::ops::Range<usize>,
         lane_frame: &mut [f32],
-        dst: &mut [F32x8],
+        dst: &mut [B],
         mut each: Option<LaneFrameFn<'_>>,
     ) {
         let Source { signal, geometry: g, scale } = *self;
@@ -328,17 +354,17 @@ impl Source<'_> {
         if each.is_none() {
             // Eight frames wholly inside the signal: transpose them in one pass.
             if let Some(rows) = self.whole_frames(frames.clone()) {
-                F32x8::gather_rows(rows, None, &mut dst[..g.span]);
+                B::gather_rows(rows, None, &mut dst[..g.span]);
                 // `x · 1` is `x` for finite x, so skipping it changes no bit.
                 if scale != 1.0 {
                     for v in dst[..g.span].iter_mut() {
-                        *v = *v * F32x8::splat(scale);
+                        *v = *v * B::splat(scale);
                     }
                 }
                 return;
             }
         }
-        for l in 0..F32x8::WIDTH {
+        for l in 0..B::WIDTH {
             let start = (t0 + l) * g.hop;
             match frame_at(l) {
                 Some(inside) if l < lanes => {
@@ -366,4 +392,44 @@ impl Source<'_> {
 /// One-shot convenience: features of `signal` under `config`.
 pub fn extract(config: &Config, signal: &[f32]) -> Result<Features, Error> {
     Extractor::new(config)?.extract(signal)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Scalars;
+
+    /// Every preset (and its streamable form, with scalars) gives the same bits in the baseline lanes as through
+    /// `dispatch`, which picks AVX2 on CPUs that have it: the two lane types must do the same IEEE operations.
+    #[test]
+    fn dispatched_lanes_equal_baseline_lanes() {
+        let x: Vec<f32> = (0..23_456).map(|i| ((i * 7919 % 1000) as f32 / 500.0 - 1.0) * 0.3).collect();
+        for name in crate::preset::NAMES {
+            let shipped = crate::preset(name).unwrap();
+            let mut streamable = shipped.clone();
+            streamable.normalize = Normalize::None;
+            streamable.scalars = Scalars::ALL;
+            for config in [shipped, streamable] {
+                let ex = Extractor::new(&config).unwrap();
+                let t = config.n_frames(x.len());
+                let run = |baseline: bool| {
+                    let mut f = vec![0.0f32; t * config.n_features()];
+                    let mut s = vec![0.0f32; t * config.scalars.count()];
+                    let features = Sink::new(&mut f, Layout::FeatureMajor, t, config.n_features()).unwrap();
+                    let scalars = Sink::new(&mut s, Layout::FeatureMajor, t, config.scalars.count()).unwrap();
+                    let job = Job { ex: &ex, signal: &x, features, scalars };
+                    if baseline {
+                        job.run::<F32x8>()
+                    } else {
+                        dispatch(job)
+                    }
+                    (
+                        f.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                        s.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                    )
+                };
+                assert!(run(true) == run(false), "{name}: dispatched lanes differ from F32x8");
+            }
+        }
+    }
 }

@@ -3,7 +3,7 @@
 use rustfft::FftPlanner;
 use rustfft::num_complex::Complex;
 use stapes_core::fft::{FftError, FftPlan, RealFft};
-use stapes_core::lane::{F32x8, Lane};
+use stapes_core::lane::{Batch, F32x8, Lane};
 
 /// Relative error bound: max |ours − reference| over max |reference|.
 const TOLERANCE: f64 = 2e-6;

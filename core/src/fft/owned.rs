@@ -4,7 +4,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 
 use super::{FftError, FftPlan};
-use crate::lane::Lane;
+use crate::lane::{Batch, BatchJob, Lane, dispatch};
 
 /// An [`FftPlan`] that owns its twiddle table.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,5 +46,45 @@ impl RealFft {
         scratch: &mut [T],
     ) -> Result<(), FftError> {
         self.plan.forward(&self.table, input, out_re, out_im, scratch)
+    }
+
+    /// `batches` forward transforms of the eight frames in `input` (sample `i` of frame `l` at `input[i][l]`),
+    /// the last one's bins into `out_re`/`out_im`, in the widest lanes this CPU has: the batch FFT exactly as
+    /// offline extraction runs it. This is the benchmarks' anchor ("the bare FFT for the same frames"), not an API.
+    #[doc(hidden)]
+    pub fn forward_batches(
+        &self,
+        input: &[[f32; 8]],
+        out_re: &mut [[f32; 8]],
+        out_im: &mut [[f32; 8]],
+        batches: usize,
+    ) -> Result<(), FftError> {
+        dispatch(Batches { fft: self, input, out_re, out_im, batches })
+    }
+}
+
+struct Batches<'a> {
+    fft: &'a RealFft,
+    input: &'a [[f32; 8]],
+    out_re: &'a mut [[f32; 8]],
+    out_im: &'a mut [[f32; 8]],
+    batches: usize,
+}
+
+impl BatchJob for Batches<'_> {
+    type Output = Result<(), FftError>;
+    #[cfg_attr(all(target_arch = "x86_64", not(debug_assertions)), inline(always))]
+    fn run<B: Batch>(self) -> Self::Output {
+        let input: Vec<B> = self.input.iter().map(|&x| B::from_array(x)).collect();
+        let bins = self.fft.plan.bins();
+        let (mut re, mut im) = (vec![B::default(); bins], vec![B::default(); bins]);
+        let mut scratch = self.fft.make_scratch::<B>();
+        for _ in 0..self.batches {
+            self.fft.plan.forward_with(&self.fft.table, &input, &mut scratch, |k, r, i| (re[k], im[k]) = (r, i))?;
+        }
+        for (out, v) in self.out_re.iter_mut().zip(&re).chain(self.out_im.iter_mut().zip(&im)) {
+            *out = v.to_array();
+        }
+        Ok(())
     }
 }

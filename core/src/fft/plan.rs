@@ -184,6 +184,7 @@ impl FftPlan {
 
     /// The same transform, handing each bin to `bin(k, re, im)` instead of storing it (every `k` in `0..=n/2`
     /// exactly once, not in order), so that a spectrum of powers or magnitudes takes no second pass.
+    #[cfg_attr(all(target_arch = "x86_64", not(debug_assertions)), inline(always))]
     pub fn forward_with<T: Lane>(
         &self,
         table: &[f32],

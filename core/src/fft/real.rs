@@ -29,6 +29,7 @@ pub(crate) fn fill_table(m: usize, table: &mut [f32]) {
 /// Turns `Z` (`m` values) into the `m + 1` bins of the real FFT, handing each to `bin(k, re, im)` (every `k` in
 /// `0..=m` exactly once, not in order): the caller stores them, or reduces them on the spot (a power spectrum
 /// needs no second pass over stored bins).
+#[cfg_attr(all(target_arch = "x86_64", not(debug_assertions)), inline(always))]
 pub(crate) fn split<T: Lane>(table: &[[f32; 2]], z: &[[T; 2]], mut bin: impl FnMut(usize, T, T)) {
     let m = z.len();
     let h = pairs(m);

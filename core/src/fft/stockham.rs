@@ -36,6 +36,7 @@ pub(crate) fn fill_stage_table(radix: usize, ns: usize, table: &mut [f32]) {
 ///
 /// Buffers hold `[re, im]` pairs: one pointer per row of a butterfly instead of two, which matters on a
 /// Cortex-M (few registers, no register-offset float loads). The stage tables lie back to back in `table`.
+#[cfg_attr(all(target_arch = "x86_64", not(debug_assertions)), inline(always))]
 pub(crate) fn transform<T: Lane>(
     radices: &[u8],
     table: &[f32],
@@ -61,6 +62,7 @@ pub(crate) fn transform<T: Lane>(
 }
 
 /// The first stage, `ns = 1`: all its twiddles are 1, so it multiplies by none.
+#[cfg_attr(all(target_arch = "x86_64", not(debug_assertions)), inline(always))]
 fn first<T: Lane>(radix: usize, input: Input<'_, T>, dst: &mut [[T; 2]]) {
     match radix {
         2 => first_radix::<T, 2>(input, dst),
@@ -72,6 +74,7 @@ fn first<T: Lane>(radix: usize, input: Input<'_, T>, dst: &mut [[T; 2]]) {
 }
 
 /// A stage after the first (radix 2, 3, 4 or 5).
+#[cfg_attr(all(target_arch = "x86_64", not(debug_assertions)), inline(always))]
 fn later<T: Lane>(radix: usize, ns: usize, tw: &[[f32; 2]], src: &[[T; 2]], dst: &mut [[T; 2]]) {
     match radix {
         2 => stage::<T, 2, 1>(ns, tw, src, dst),
