@@ -168,8 +168,8 @@ impl Extractor {
         let mut work = plan.work(&mut work_buf);
         let mut row = vec![B::default(); plan.n_bands];
         let mut lane_scalars = vec![0.0f32; B::WIDTH * n_scalars];
-        let (mut lane_frame, mut spec, mut mag, mut prev_mag) =
-            (vec![0.0; g.span], vec![0.0; bins], vec![0.0; bins], vec![0.0; bins]);
+        let (mut lane_frames, mut spec, mut mag, mut prev_mag) =
+            (vec![0.0; B::WIDTH * g.span], vec![0.0; bins], vec![0.0; bins], vec![0.0; bins]);
         let time_select = Scalars { rms: cfg.scalars.rms, zcr: cfg.scalars.zcr, ..Default::default() };
         let n_time = time_select.count();
 
@@ -181,7 +181,7 @@ impl Extractor {
             };
             let each: Option<LaneFrameFn<'_>> = if n_time > 0 { Some(&mut time_scalars) } else { None };
             let source = Source { signal, geometry: &g, scale: cfg.input_scale };
-            let energy = source.prepare(plan, &tables, t0..t0 + lanes, &mut lane_frame, &mut work, each);
+            let energy = source.prepare(plan, &tables, t0..t0 + lanes, &mut lane_frames, &mut work, each);
             frame::spectrum(plan, &tables, &mut work);
             if n_scalars > n_time {
                 for l in 0..lanes {
@@ -304,7 +304,7 @@ impl Source<'_> {
         plan: &Plan,
         tables: &Tables<'_>,
         frames: core::ops::Range<usize>,
-        lane_frame: &mut [f32],
+        lane_frames: &mut [f32],
         work: &mut Work<'_, B>,
         each: Option<LaneFrameFn<'_>>,
     ) -> B {
@@ -319,7 +319,7 @@ impl Source<'_> {
             work.fft_in[woff + w.len()..].fill(B::default());
             return B::default();
         }
-        self.gather(frames.clone(), lane_frame, work.fft_in, each);
+        self.gather(frames.clone(), lane_frames, work.fft_in, each);
         frame::prepare(plan, tables, work, frames.start as u64)
     }
 
@@ -338,13 +338,13 @@ impl Source<'_> {
     }
 
     /// Copies frames `frames` (at most eight) of the padded signal, scaled, into the lanes of `dst` (the lanes
-    /// after them get silence, their results are discarded); `each(lane, samples)`, if given, sees every real
-    /// frame's samples.
+    /// after them get silence, their results are discarded), by way of `lane_frames` (eight frames' room);
+    /// `each(lane, samples)`, if given, sees every real frame's samples.
     #[cfg_attr(all(target_arch = "x86_64", not(debug_assertions)), inline(always))]
     pub(crate) fn gather<B: Batch>(
         &self,
         frames: core::ops::Range<usize>,
-        lane_frame: &mut [f32],
+        lane_frames: &mut [f32],
         dst: &mut [B],
         mut each: Option<LaneFrameFn<'_>>,
     ) {
@@ -364,28 +364,29 @@ impl Source<'_> {
                 return;
             }
         }
-        for l in 0..B::WIDTH {
+        // Otherwise each lane's frame (padded, or silence past the last frame) is laid out in a row of its own,
+        // then all eight are transposed at once: setting lanes one value at a time would go through memory.
+        for (l, row) in lane_frames.chunks_exact_mut(g.span).enumerate() {
             let start = (t0 + l) * g.hop;
             match frame_at(l) {
                 Some(inside) if l < lanes => {
-                    for (d, &x) in lane_frame.iter_mut().zip(inside) {
+                    for (d, &x) in row.iter_mut().zip(inside) {
                         *d = x * scale;
                     }
                 }
                 _ => {
-                    for (j, d) in lane_frame.iter_mut().enumerate() {
+                    for (j, d) in row.iter_mut().enumerate() {
                         let x = if l < lanes { padded(signal, g.pad, g.padding, start + j) } else { 0.0 };
                         *d = x * scale;
                     }
                 }
             }
-            for (d, &x) in dst.iter_mut().zip(&*lane_frame) {
-                d.set_lane(l, x);
-            }
             if let Some(each) = each.as_mut().filter(|_| l < lanes) {
-                each(l, lane_frame);
+                each(l, row);
             }
         }
+        let rows: [&[f32]; 8] = core::array::from_fn(|l| &lane_frames[l * g.span..][..g.span]);
+        B::gather_rows(rows, None, &mut dst[..g.span]);
     }
 }
 

@@ -44,12 +44,12 @@ impl Extractor {
         let mut work_buf = vec![F32x8::default(); plan.work_len()];
         let mut work = plan.work(&mut work_buf);
         let (mut re, mut im) = (vec![0.0f32; n_frames * bins], vec![0.0f32; n_frames * bins]);
-        let mut lane_frame = vec![0.0f32; g.span];
+        let mut lane_frames = vec![0.0f32; F32x8::WIDTH * g.span];
 
         for t0 in (0..n_frames).step_by(F32x8::WIDTH) {
             let lanes = (n_frames - t0).min(F32x8::WIDTH);
             let source = Source { signal, geometry: &g, scale: cfg.input_scale };
-            source.prepare(plan, &tables, t0..t0 + lanes, &mut lane_frame, &mut work, None);
+            source.prepare(plan, &tables, t0..t0 + lanes, &mut lane_frames, &mut work, None);
             // Lengths come from the plan that carved the buffers, so the FFT cannot refuse them.
             plan.fft().forward_with(tables.fft, work.fft_in, work.scratch, |k, r, i| {
                 for l in 0..lanes {
