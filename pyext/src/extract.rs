@@ -10,7 +10,7 @@ use stapes_core::{Error, Extractor, Layout};
 
 use crate::config::parse_py;
 use crate::errors::core_error;
-use crate::layout::{array2, array3};
+use crate::layout::{array2, array3, zeroed};
 use crate::threads;
 
 /// One signal's output.
@@ -28,8 +28,8 @@ pub struct Output {
 pub fn extract_one(ex: &Extractor, signal: &[f32], frame_major: bool) -> Result<Output, Error> {
     let cfg = ex.config();
     let n_frames = cfg.n_frames(signal.len());
-    let mut features = vec![0.0f32; n_frames * cfg.n_features()];
-    let mut scalars = vec![0.0f32; n_frames * cfg.scalars.count()];
+    let mut features = zeroed(n_frames * cfg.n_features());
+    let mut scalars = zeroed(n_frames * cfg.scalars.count());
     ex.extract_into(signal, layout(frame_major), &mut features, &mut scalars)?;
     Ok(Output { n_frames, features, scalars })
 }
@@ -172,8 +172,8 @@ impl Offline {
         let (features, scalars) = py
             .detach(|| {
                 threads::install(threads, || {
-                    let mut features = vec![0.0f32; batch * n_features * n_frames];
-                    let mut scalars = vec![0.0f32; batch * n_scalars * n_frames];
+                    let mut features = zeroed(batch * n_features * n_frames);
+                    let mut scalars = zeroed(batch * n_scalars * n_frames);
                     extract_rows(&self.inner, samples, len, frame_major, &mut features, &mut scalars)
                         .map(|()| (features, scalars))
                 })

@@ -28,6 +28,24 @@ pub fn transpose(src: &[f32], rows: usize, cols: usize) -> Vec<f32> {
     dst
 }
 
+/// Zeroed room for `len` output values. On Linux, outputs of 4 MiB and more are advised into transparent huge
+/// pages before the core first writes them, as numpy does for its own large arrays: one page fault per 2 MiB
+/// instead of one per 4 KiB (measured: 3% off 10 minutes of 64-band log-mel, 15 MB of output; the kernel's
+/// zeroing of fresh pages, another 10%, remains).
+pub(crate) fn zeroed(len: usize) -> Vec<f32> {
+    let v = vec![0.0f32; len];
+    #[cfg(target_os = "linux")]
+    if len * size_of::<f32>() >= 4 << 20 {
+        const PAGE: usize = 4096;
+        let start = (v.as_ptr() as usize).next_multiple_of(PAGE);
+        let end = (v.as_ptr() as usize + len * size_of::<f32>()) / PAGE * PAGE;
+        // SAFETY: the range lies inside `v`'s allocation; MADV_HUGEPAGE is only advice (it changes no contents,
+        // and a kernel without transparent huge pages refuses it harmlessly).
+        unsafe { libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_HUGEPAGE) };
+    }
+    v
+}
+
 /// Feature-major values (`rows × cols`) as a numpy array, without copying.
 pub(crate) fn array2(py: Python<'_>, data: Vec<f32>, rows: usize, cols: usize) -> Bound<'_, PyArray2<f32>> {
     Array2::from_shape_vec((rows, cols), data).expect("the caller passes rows × cols values").into_pyarray(py)
