@@ -73,8 +73,9 @@ impl Extractor {
 
     /// Features of `signal` into `features` (`n_frames × n_features` values) and its scalars into `scalars`
     /// (`n_frames × n_scalars`), both in `layout`; returns `n_frames`. Writing straight into the caller's
-    /// matrices (a numpy array, say) spares a copy and a transpose of the whole output. Refuses NaN or infinite
-    /// samples (naming the first) and outputs shorter than that (nothing is written then).
+    /// matrices (a numpy array, say) spares a copy and a transpose of the whole output. Refuses outputs shorter
+    /// than that (nothing is written then) and NaN or infinite samples, naming the first (the outputs then hold
+    /// the frames before it: samples are checked a block at a time, just before they are framed).
     pub fn extract_into(
         &self,
         signal: &[f32],
@@ -86,33 +87,36 @@ impl Extractor {
         let n_frames = cfg.n_frames(signal.len());
         let features = Sink::new(features, layout, n_frames, cfg.n_features())?;
         let scalars = Sink::new(scalars, layout, n_frames, cfg.scalars.count())?;
-        if let Some(index) = first_non_finite(signal) {
-            return Err(Error::NonFinite { index });
-        }
-        dispatch(Job { ex: self, signal, features, scalars });
+        dispatch(Job { ex: self, signal, features, scalars })?;
         Ok(n_frames)
     }
 
     /// Without utterance normalisation each batch of eight frames is finished (affine, DCT) in its lanes and
     /// stored at once.
     #[cfg_attr(all(target_arch = "x86_64", not(debug_assertions)), inline(always))]
-    fn features_streamed<B: Batch>(&self, signal: &[f32], mut features: Sink<'_>, scalars: Sink<'_>) {
+    fn features_streamed<B: Batch>(&self, signal: &[f32], mut features: Sink<'_>, scalars: Sink<'_>) -> Checked {
         let (plan, tables) = (&self.plan, self.plan.tables(&self.tables));
         let mut out = vec![B::default(); features.width];
         self.stage_a::<B>(signal, scalars, |t0, lanes, row, energy| {
             frame::finish(plan, &tables, row, energy, &mut out);
             features.put(t0, lanes, &out);
-        });
+        })
     }
 
     /// With utterance normalisation every frame's bands must exist before the clamp: without a DCT the output
     /// holds them (the clamp and the affine act value by value, so the layout does not matter); with one, a
     /// frame-major band matrix does, and each frame is finished from it after the clamp.
     #[cfg_attr(all(target_arch = "x86_64", not(debug_assertions)), inline(always))]
-    fn features_normalized<B: Batch>(&self, signal: &[f32], range: f32, mut features: Sink<'_>, scalars: Sink<'_>) {
+    fn features_normalized<B: Batch>(
+        &self,
+        signal: &[f32],
+        range: f32,
+        mut features: Sink<'_>,
+        scalars: Sink<'_>,
+    ) -> Checked {
         let (plan, tables) = (&self.plan, self.plan.tables(&self.tables));
         if plan.config().mfcc.is_none() {
-            self.stage_a::<B>(signal, scalars, |t0, lanes, row, _| features.put(t0, lanes, row));
+            self.stage_a::<B>(signal, scalars, |t0, lanes, row, _| features.put(t0, lanes, row))?;
             let floor = utterance_max(features.data) - range;
             let mut octets = features.data.chunks_exact_mut(B::WIDTH);
             for o in &mut octets {
@@ -125,7 +129,7 @@ impl Extractor {
                 frame::affine(plan.config(), &mut v);
                 *x = v[0];
             }
-            return;
+            return Ok(());
         }
         let (n_frames, n_bands) = (features.n_frames, plan.n_bands);
         let mut band_data = vec![0.0f32; n_frames * n_bands];
@@ -136,7 +140,7 @@ impl Extractor {
             for l in 0..lanes {
                 energies[t0 + l] = energy.lane(l);
             }
-        });
+        })?;
         let floor = utterance_max(bands.data) - range;
         let mut out = vec![0.0f32; features.width];
         for ((t, row), &energy) in bands.data.chunks_exact_mut(n_bands).enumerate().zip(&energies) {
@@ -146,17 +150,20 @@ impl Extractor {
             frame::finish(plan, &tables, row, energy, &mut out);
             features.set_frame(t, &out);
         }
+        Ok(())
     }
 
     /// Stage A of every frame, eight at a time: `take(t0, lanes, bands, log_energy)` receives frames
-    /// `t0..t0 + lanes` as compressed bands in lanes; their scalars go straight to `scalars`.
+    /// `t0..t0 + lanes` as compressed bands in lanes; their scalars go straight to `scalars`. The signal is checked
+    /// for NaN and infinity in blocks just ahead of the frames, so that framing reads it from cache rather than
+    /// from memory a second time.
     #[cfg_attr(all(target_arch = "x86_64", not(debug_assertions)), inline(always))]
     fn stage_a<B: Batch>(
         &self,
         signal: &[f32],
         mut scalars: Sink<'_>,
         mut take: impl FnMut(usize, usize, &mut [B], B),
-    ) {
+    ) -> Checked {
         let plan = &self.plan;
         let cfg = plan.config();
         let tables = plan.tables(&self.tables);
@@ -172,9 +179,12 @@ impl Extractor {
             (vec![0.0; B::WIDTH * g.span], vec![0.0; bins], vec![0.0; bins], vec![0.0; bins]);
         let time_select = Scalars { rms: cfg.scalars.rms, zcr: cfg.scalars.zcr, ..Default::default() };
         let n_time = time_select.count();
+        let mut checker = Checker { signal, checked: 0 };
 
         for t0 in (0..n_frames).step_by(B::WIDTH) {
             let lanes = (n_frames - t0).min(B::WIDTH);
+            // The batch's last frame ends `pad` before this; reflect padding reads at most `pad` past its end.
+            checker.through((t0 + lanes - 1) * g.hop + g.span)?;
             let mut time_scalars = |l: usize, frame: &[f32]| {
                 let input = ScalarInput { frame, mag: &[], prev_mag: &[], bin_hz: 0.0 };
                 scalars::compute(&time_select, &input, &mut lane_scalars[l * n_scalars..]);
@@ -198,6 +208,35 @@ impl Extractor {
             frame::compress(plan, &tables, work.spec, &mut row);
             take(t0, lanes, &mut row, energy);
         }
+        checker.through(signal.len())
+    }
+}
+
+/// A signal's NaN/infinity check, in order, one block at a time as far as needed.
+struct Checker<'a> {
+    signal: &'a [f32],
+    checked: usize,
+}
+
+/// Whether a signal was finite as far as it was used.
+type Checked = Result<(), Error>;
+
+impl Checker<'_> {
+    /// 8,192 samples (32 KiB): a pass long enough to run at full speed, short enough to still be cached when the
+    /// frames that follow read it.
+    const BLOCK: usize = 8192;
+
+    /// Checks the first `end` samples at least (all of them if there are fewer).
+    fn through(&mut self, end: usize) -> Checked {
+        let end = end.min(self.signal.len());
+        while self.checked < end {
+            let to = (self.checked + Self::BLOCK).min(self.signal.len());
+            if let Some(i) = first_non_finite(&self.signal[self.checked..to]) {
+                return Err(Error::NonFinite { index: self.checked + i });
+            }
+            self.checked = to;
+        }
+        Ok(())
     }
 }
 
@@ -210,9 +249,9 @@ struct Job<'a> {
 }
 
 impl BatchJob for Job<'_> {
-    type Output = ();
+    type Output = Checked;
     #[cfg_attr(all(target_arch = "x86_64", not(debug_assertions)), inline(always))]
-    fn run<B: Batch>(self) {
+    fn run<B: Batch>(self) -> Checked {
         let Job { ex, signal, features, scalars } = self;
         match ex.config().normalize {
             Normalize::None => ex.features_streamed::<B>(signal, features, scalars),
@@ -419,11 +458,8 @@ mod tests {
                     let features = Sink::new(&mut f, Layout::FeatureMajor, t, config.n_features()).unwrap();
                     let scalars = Sink::new(&mut s, Layout::FeatureMajor, t, config.scalars.count()).unwrap();
                     let job = Job { ex: &ex, signal: &x, features, scalars };
-                    if baseline {
-                        job.run::<F32x8>()
-                    } else {
-                        dispatch(job)
-                    }
+                    let checked = if baseline { job.run::<F32x8>() } else { dispatch(job) };
+                    checked.unwrap();
                     (
                         f.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
                         s.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),

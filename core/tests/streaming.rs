@@ -214,3 +214,21 @@ fn feature_major_output_is_the_transpose_and_short_outputs_are_refused() {
         assert!(short.iter().all(|&v| v == 7.0), "{name}: a refused call wrote");
     }
 }
+
+/// Offline extraction checks the signal a block at a time just ahead of framing: the error still names the first
+/// bad sample wherever it is (first sample, block edges, samples no frame reads), for every framing.
+#[test]
+fn offline_names_the_first_non_finite_sample_anywhere() {
+    let x = test_signal(30_011, 9);
+    for name in stapes_core::preset::NAMES {
+        let config = preset(name).unwrap();
+        for (at, bad) in
+            [(0, f32::NAN), (1, f32::INFINITY), (8191, f32::NAN), (8192, f32::NEG_INFINITY), (30_010, f32::NAN)]
+        {
+            let mut y = x.clone();
+            y[at] = bad;
+            y[(at + 9_000).min(30_010)] = f32::NAN;
+            assert_eq!(extract(&config, &y), Err(Error::NonFinite { index: at }), "{name}: sample {at}");
+        }
+    }
+}
