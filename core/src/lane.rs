@@ -77,6 +77,9 @@ pub trait Batch: Lane + Default {
     fn gather_rows(rows: [&[f32]; 8], w: Option<&[f32]>, dst: &mut [Self]);
     /// Lanes back into frames: lane `l` of `src[j]` → `dst[l · stride + j]`, for all eight lanes.
     fn scatter_rows(src: &[Self], dst: &mut [f32], stride: usize);
+    /// Lane by lane the larger of `self` and `other`, and `other` where either is NaN (x86's `maxps`), so
+    /// that a running maximum kept in `other` ignores NaNs as `f32::max` does.
+    fn max_lanes(self, other: Self) -> Self;
 }
 
 /// Work over batches of eight frames, generic over the lane type so that [`dispatch`] can pick one.
@@ -152,6 +155,10 @@ impl Batch for F32x8 {
         // SAFETY: as in `gather_rows`.
         let inner = unsafe { &*(core::ptr::from_ref(src) as *const [simd::Inner]) };
         simd::scatter_rows(inner, dst, stride);
+    }
+    #[inline(always)]
+    fn max_lanes(self, other: Self) -> Self {
+        F32x8(simd::max(self.0, other.0))
     }
 }
 
@@ -342,11 +349,12 @@ mod simd {
     /// `maxps(x, floor)` returns its second operand when `x` is NaN, as `f32::max(x, floor)` does.
     #[inline(always)]
     pub fn max_with(a: Inner, floor: f32) -> Inner {
+        max(a, splat(floor))
+    }
+    #[inline(always)]
+    pub fn max(a: Inner, b: Inner) -> Inner {
         use core::arch::x86_64::_mm_max_ps;
-        unsafe {
-            let f = _mm_set1_ps(floor);
-            [_mm_max_ps(a[0], f), _mm_max_ps(a[1], f)]
-        }
+        unsafe { [_mm_max_ps(a[0], b[0]), _mm_max_ps(a[1], b[1])] }
     }
     #[inline(always)]
     pub fn sqrt(a: Inner) -> Inner {
@@ -451,6 +459,11 @@ mod simd {
     pub fn max_with(a: Inner, floor: f32) -> Inner {
         a.map(|x| x.max(floor))
     }
+    /// `maxps`'s rule: `b` unless `a` is larger (so `b` where either is NaN).
+    #[inline(always)]
+    pub fn max(a: Inner, b: Inner) -> Inner {
+        core::array::from_fn(|i| if a[i] > b[i] { a[i] } else { b[i] })
+    }
     #[inline(always)]
     pub fn sqrt(a: Inner) -> Inner {
         a.map(crate::sqrt::sqrt)
@@ -503,6 +516,10 @@ mod tests {
         for i in 0..8 {
             let x = specials.lane(i);
             assert_eq!(specials.max_with(0.5).lane(i).to_bits(), x.max(0.5).to_bits());
+            // A running maximum in `other` ignores a NaN in `self`, and the larger number wins either way round.
+            let (bigger, nan) = (specials.max_lanes(B::splat(1.0)).lane(i), B::splat(f32::NAN).max_lanes(specials));
+            assert_eq!(bigger.to_bits(), if x > 1.0 { x } else { 1.0 }.to_bits(), "{x:e}");
+            assert_eq!(nan.lane(i).to_bits(), x.to_bits());
             assert_eq!(specials.sqrt().lane(i).to_bits(), crate::sqrt::sqrt(x).to_bits());
             assert_eq!(a.sqrt().lane(i).to_bits(), crate::sqrt::sqrt(a.lane(i)).to_bits());
             let one = B::splat(3.0);

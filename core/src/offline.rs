@@ -116,8 +116,12 @@ impl Extractor {
     ) -> Checked {
         let (plan, tables) = (&self.plan, self.plan.tables(&self.tables));
         if plan.config().mfcc.is_none() {
-            self.stage_a::<B>(signal, scalars, |t0, lanes, row, _| features.put(t0, lanes, row))?;
-            let floor = utterance_max(features.data) - range;
+            let mut max = RunningMax::<B>::new();
+            self.stage_a::<B>(signal, scalars, |t0, lanes, row, _| {
+                features.put(t0, lanes, row);
+                max.add(lanes, row);
+            })?;
+            let floor = max.get() - range;
             let mut octets = features.data.chunks_exact_mut(B::WIDTH);
             for o in &mut octets {
                 let mut v = [B::from_array(core::array::from_fn(|i| o[i])).max_with(floor)];
@@ -135,13 +139,15 @@ impl Extractor {
         let mut band_data = vec![0.0f32; n_frames * n_bands];
         let mut bands = Sink { data: &mut band_data, layout: Layout::FrameMajor, n_frames, width: n_bands };
         let mut energies = vec![0.0f32; n_frames];
+        let mut max = RunningMax::<B>::new();
         self.stage_a::<B>(signal, scalars, |t0, lanes, row, energy| {
             bands.put(t0, lanes, row);
+            max.add(lanes, row);
             for l in 0..lanes {
                 energies[t0 + l] = energy.lane(l);
             }
         })?;
-        let floor = utterance_max(bands.data) - range;
+        let floor = max.get() - range;
         let mut out = vec![0.0f32; features.width];
         for ((t, row), &energy) in bands.data.chunks_exact_mut(n_bands).enumerate().zip(&energies) {
             for x in row.iter_mut() {
@@ -310,17 +316,36 @@ impl<'a> Sink<'a> {
     }
 }
 
-/// The largest value (NaNs ignored, as `f32::max` does), eight running maxima at a time: the maximum of a set
-/// does not depend on the order it is taken in, so this equals the sequential fold.
-fn utterance_max(values: &[f32]) -> f32 {
-    let mut octets = values.chunks_exact(F32x8::WIDTH);
-    let mut acc = [f32::NEG_INFINITY; 8];
-    for o in &mut octets {
-        for (a, &v) in acc.iter_mut().zip(o) {
-            *a = a.max(v);
+/// The largest value stage A produces (NaNs ignored, as `f32::max` does), kept as the batches go by: the
+/// maximum of a set does not depend on the order it is taken in, so this equals a pass over the output afterwards,
+/// without reading the whole output back from memory.
+struct RunningMax<B> {
+    lanes: B,
+    rest: f32,
+}
+
+impl<B: Batch> RunningMax<B> {
+    fn new() -> Self {
+        RunningMax { lanes: B::splat(f32::NEG_INFINITY), rest: f32::NEG_INFINITY }
+    }
+
+    /// Frames `0..lanes` of a batch of bands (the lanes past them hold silence, not frames).
+    #[cfg_attr(all(target_arch = "x86_64", not(debug_assertions)), inline(always))]
+    fn add(&mut self, lanes: usize, row: &[B]) {
+        if lanes == B::WIDTH {
+            for &v in row {
+                self.lanes = v.max_lanes(self.lanes);
+            }
+        } else {
+            for v in row {
+                (0..lanes).for_each(|l| self.rest = self.rest.max(v.lane(l)));
+            }
         }
     }
-    octets.remainder().iter().chain(&acc).fold(f32::NEG_INFINITY, |m, &v| m.max(v))
+
+    fn get(&self) -> f32 {
+        self.lanes.to_array().into_iter().fold(self.rest, f32::max)
+    }
 }
 
 /// Sees one gathered frame: its lane and its samples.
