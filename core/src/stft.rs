@@ -2,7 +2,7 @@
 //! then the real FFT, keeping the real and imaginary parts (librosa's `stft`, numpy's `rfft` sign convention:
 //! `X[k] = Σ x[n]·e^(−2πikn/N)`).
 //!
-//! Frames are gathered exactly as offline extraction gathers them and run through the same [`prepare`](crate::frame::prepare)
+//! Frames are gathered exactly as offline extraction gathers them and run through the same `frame::prepare`
 //! eight at a time, so the power spectrum `re² + im²` of a frame is the one the feature pipeline sees. The mel,
 //! log, normalisation, MFCC and scalar settings of the config are ignored.
 
