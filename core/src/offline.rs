@@ -233,6 +233,7 @@ impl Checker<'_> {
     const BLOCK: usize = 8192;
 
     /// Checks the first `end` samples at least (all of them if there are fewer).
+    #[cfg_attr(all(target_arch = "x86_64", not(debug_assertions)), inline(always))]
     fn through(&mut self, end: usize) -> Checked {
         let end = end.min(self.signal.len());
         while self.checked < end {
