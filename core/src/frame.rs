@@ -172,11 +172,9 @@ fn log<T: Lane>(log: Log, row: &mut [T]) {
         Log::Log10 { floor } => (0.0, floor, Some((LOG10_E, 0.0))),
         Log::Db { amin, reference } => (0.0, amin, Some((DB_PER_NEPER, ln(reference.max(amin)) * DB_PER_NEPER))),
     };
-    ln_clamped(row, offset, floor);
-    if let Some((scale, shift)) = post {
-        for x in row.iter_mut() {
-            *x = *x * T::splat(scale) - T::splat(shift);
-        }
+    match post {
+        None => ln_clamped(row, offset, floor, |x| x),
+        Some((scale, shift)) => ln_clamped(row, offset, floor, |x| x * T::splat(scale) - T::splat(shift)),
     }
 }
 

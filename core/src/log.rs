@@ -68,25 +68,16 @@ pub fn ln(x: f32) -> f32 {
     }
 }
 
-/// `x ← ln(max(x + offset, floor))` over a slice of lanes: one pass clamps and checks that every value is a
-/// positive normal (the common case), then a branch-free pass that vectorises; otherwise value by value.
+/// `x ← then(ln(max(x + offset, floor)))` over a slice of lanes, one pass: a lane vector of positive normal
+/// numbers (the common case) takes the branch-free `ln_normal`, any other goes value by value. `then` (a scale for
+/// log10 or dB, say) runs in the same pass, so the row is read and written once.
 #[cfg_attr(all(target_arch = "x86_64", not(debug_assertions)), inline(always))]
-pub fn ln_clamped<T: Lane>(xs: &mut [T], offset: f32, floor: f32) {
-    let mut all_normal = true;
+pub fn ln_clamped<T: Lane>(xs: &mut [T], offset: f32, floor: f32, then: impl Fn(T) -> T) {
     for v in xs.iter_mut() {
         // `max` may pick either zero for (−0, +0) depending on the target; values here are sums of non-negative
         // products plus a non-negative offset, never −0, so it is exact everywhere.
-        *v = (*v + T::splat(offset)).max_with(floor);
-        all_normal &= v.all_positive_normal();
-    }
-    if all_normal {
-        for v in xs.iter_mut() {
-            *v = v.ln_normal();
-        }
-    } else {
-        for v in xs.iter_mut() {
-            *v = v.map(ln);
-        }
+        let x = (*v + T::splat(offset)).max_with(floor);
+        *v = then(if x.all_positive_normal() { x.ln_normal() } else { x.map(ln) });
     }
 }
 
@@ -131,10 +122,25 @@ mod tests {
     fn slice_paths_agree_with_scalar() {
         let mut v = [1e-10f32, 0.5, 3.0, 1e30, 7e-3, 1.0, 2.0, 0.0];
         let expect = v.map(ln);
-        ln_clamped(&mut v[..7], 0.0, 0.0);
-        ln_clamped(&mut v[7..], 0.0, 0.0);
+        ln_clamped(&mut v[..7], 0.0, 0.0, |x| x);
+        ln_clamped(&mut v[7..], 0.0, 0.0, |x| x);
         for (a, b) in v.iter().zip(expect) {
             assert_eq!(a.to_bits(), b.to_bits());
+        }
+    }
+
+    /// A lane vector with one lane off the fast path (zero, then a subnormal) takes the value-by-value path for
+    /// that vector only; `then` runs on both paths.
+    #[test]
+    fn lane_vectors_with_a_non_normal_lane_agree_with_scalar() {
+        use crate::lane::{Batch, F32x8};
+        let rows = [[0.5f32, 3.0, 1e30, 7e-3, 1.0, 2.0, 1e-10, 4.0], [0.5, 0.0, 3.0, 1e-40, 1.0, 2.0, 9.0, 0.25]];
+        let mut v = rows.map(F32x8::from_array);
+        ln_clamped(&mut v, 0.0, 0.0, |x| x * F32x8::splat(2.0));
+        for (got, row) in v.iter().zip(rows) {
+            for (g, x) in got.to_array().into_iter().zip(row) {
+                assert_eq!(g.to_bits(), (ln(x) * 2.0).to_bits(), "ln({x:e})");
+            }
         }
     }
 }
