@@ -26,6 +26,30 @@ pub(crate) fn padded(signal: &[f32], pad: usize, padding: Padding, p: usize) -> 
     }
 }
 
+/// Samples `start..start + out.len()` of the padded signal (as [`padded`]) into `out`: the part inside the signal is
+/// one copy, only the padding goes sample by sample.
+pub(crate) fn padded_into(signal: &[f32], pad: usize, padding: Padding, start: usize, out: &mut [f32]) {
+    // Padded positions pad..pad + n are the signal itself.
+    let from = pad.saturating_sub(start).min(out.len());
+    let to = (pad + signal.len()).saturating_sub(start).clamp(from, out.len());
+    let (before, rest) = out.split_at_mut(from);
+    let (inside, after) = rest.split_at_mut(to - from);
+    if !inside.is_empty() {
+        inside.copy_from_slice(&signal[start + from - pad..][..inside.len()]);
+    }
+    match padding {
+        Padding::None | Padding::Constant => {
+            before.fill(0.0);
+            after.fill(0.0);
+        }
+        Padding::Edge | Padding::Reflect => {
+            for (p, d) in (start..).zip(before).chain((start + to..).zip(after)) {
+                *d = padded(signal, pad, padding, p);
+            }
+        }
+    }
+}
+
 /// The streaming framer's counters; its samples live in caller-owned `ring` and `head` slices.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Framer {
@@ -205,3 +229,37 @@ fn copy(dst: &mut [f32], src: &[f32]) {
 
 /// Receives each completed frame: its number and its samples in two parts.
 pub(crate) type FrameFn<'a> = &'a mut dyn FnMut(u64, &[f32], &[f32]);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `padded_into` equals `padded` sample by sample for every padding, for runs before, across, inside and past
+    /// short and long signals (reflection over several periods included).
+    #[test]
+    fn padded_into_equals_padded_everywhere() {
+        let long: [f32; 9] = core::array::from_fn(|i| i as f32 + 1.0);
+        for signal in [&long[..1], &long[..2], &long[..]] {
+            for padding in [Padding::None, Padding::Constant, Padding::Edge, Padding::Reflect] {
+                for pad in [0, 3, 12] {
+                    for start in 0..2 * pad + signal.len() + 4 {
+                        for len in [0, 1, 5, 30] {
+                            let mut got = [f32::NAN; 30];
+                            padded_into(signal, pad, padding, start, &mut got[..len]);
+                            for (j, g) in got[..len].iter().enumerate() {
+                                let want = padded(signal, pad, padding, start + j);
+                                assert_eq!(
+                                    g.to_bits(),
+                                    want.to_bits(),
+                                    "{padding:?} n={} pad={pad} p={}",
+                                    signal.len(),
+                                    start + j
+                                );
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

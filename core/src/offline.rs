@@ -9,7 +9,7 @@ use crate::config::{Config, Normalize, Scalars};
 use crate::error::Error;
 use crate::frame;
 use crate::frame::Work;
-use crate::framing::{Geometry, padded};
+use crate::framing::{Geometry, padded_into};
 use crate::lane::{Batch, BatchJob, F32x8, Lane, dispatch};
 use crate::plan::{Plan, Tables};
 use crate::scalars::{self, ScalarInput};
@@ -432,18 +432,15 @@ impl Source<'_> {
         // Otherwise each lane's frame (padded, or silence past the last frame) is laid out in a row of its own,
         // then all eight are transposed at once: setting lanes one value at a time would go through memory.
         for (l, row) in lane_frames.chunks_exact_mut(g.span).enumerate() {
-            let start = (t0 + l) * g.hop;
             match frame_at(l) {
-                Some(inside) if l < lanes => {
-                    for (d, &x) in row.iter_mut().zip(inside) {
-                        *d = x * scale;
-                    }
-                }
-                _ => {
-                    for (j, d) in row.iter_mut().enumerate() {
-                        let x = if l < lanes { padded(signal, g.pad, g.padding, start + j) } else { 0.0 };
-                        *d = x * scale;
-                    }
+                Some(inside) if l < lanes => row.copy_from_slice(inside),
+                _ if l < lanes => padded_into(signal, g.pad, g.padding, (t0 + l) * g.hop, row),
+                _ => row.fill(0.0),
+            }
+            // As above: the samples were checked finite, so `x · 1` would change no bit.
+            if scale != 1.0 {
+                for d in row.iter_mut() {
+                    *d *= scale;
                 }
             }
             if let Some(each) = each.as_mut().filter(|_| l < lanes) {
