@@ -105,7 +105,8 @@ impl Extractor {
 
     /// With utterance normalisation every frame's bands must exist before the clamp: without a DCT the output
     /// holds them (the clamp and the affine act value by value, so the layout does not matter); with one, a
-    /// frame-major band matrix does, and each frame is finished from it after the clamp.
+    /// frame-major band matrix does, and after the clamp its frames go back into lanes, eight at a time, for the
+    /// finish.
     #[cfg_attr(all(target_arch = "x86_64", not(debug_assertions)), inline(always))]
     fn features_normalized<B: Batch>(
         &self,
@@ -148,13 +149,19 @@ impl Extractor {
             }
         })?;
         let floor = max.get() - range;
-        let mut out = vec![0.0f32; features.width];
-        for ((t, row), &energy) in bands.data.chunks_exact_mut(n_bands).enumerate().zip(&energies) {
-            for x in row.iter_mut() {
-                *x = x.max(floor);
+        // Back into lanes eight frames at a time for the clamp and the finish (a batch past the last frame repeats
+        // it; `put` stores only the real frames).
+        let (mut row, mut out) = (vec![B::default(); n_bands], vec![B::default(); features.width]);
+        for t0 in (0..n_frames).step_by(B::WIDTH) {
+            let lanes = (n_frames - t0).min(B::WIDTH);
+            let frame = |l: usize| t0 + l.min(lanes - 1);
+            B::gather_rows(core::array::from_fn(|l| &band_data[frame(l) * n_bands..][..n_bands]), None, &mut row);
+            for v in row.iter_mut() {
+                *v = v.max_with(floor);
             }
-            frame::finish(plan, &tables, row, energy, &mut out);
-            features.set_frame(t, &out);
+            let energy = B::from_array(core::array::from_fn(|l| energies[frame(l)]));
+            frame::finish(plan, &tables, &mut row, energy, &mut out);
+            features.put(t0, lanes, &out);
         }
         Ok(())
     }
