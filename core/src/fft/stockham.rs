@@ -131,7 +131,8 @@ where
         let y = rows::<_, R>(block, ns);
         for k in 0..ns {
             let w = &tw[k];
-            let a = Radix::<R>::array(|r| if r == 0 { Cx::from(x[r][k]) } else { Cx::from(x[r][k]).twiddle(w[r - 1]) });
+            let a =
+                Radix::<R>::array(|r| if r == 0 { Cx::from(x[r][k]) } else { Cx::from(x[r][k]).twiddle(&w[r - 1]) });
             let a = a.dft();
             for r in 0..R {
                 y[r][k] = a[r].into();
