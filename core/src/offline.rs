@@ -123,16 +123,16 @@ impl Extractor {
                 max.add(lanes, row);
             })?;
             let floor = max.get() - range;
-            let mut octets = features.data.chunks_exact_mut(B::WIDTH);
-            for o in &mut octets {
-                let mut v = [B::from_array(core::array::from_fn(|i| o[i])).max_with(floor)];
-                frame::affine(plan.config(), &mut v);
-                o.copy_from_slice(&v[0].to_array());
-            }
-            for x in octets.into_remainder() {
-                let mut v = [x.max(floor)];
-                frame::affine(plan.config(), &mut v);
-                *x = v[0];
+            // A chunk at a time, small enough to stay in L1 between the clamp and the affine map.
+            for chunk in features.data.chunks_mut(1024) {
+                let mut octets = chunk.chunks_exact_mut(B::WIDTH);
+                for o in &mut octets {
+                    o.copy_from_slice(&B::from_array(core::array::from_fn(|i| o[i])).max_with(floor).to_array());
+                }
+                for x in octets.into_remainder() {
+                    *x = x.max(floor);
+                }
+                frame::affine(plan.config(), chunk);
             }
             return Ok(());
         }
