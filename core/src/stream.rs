@@ -202,13 +202,15 @@ impl Pipeline<alloc::vec::Vec<f32>> {
 #[cfg_attr(all(target_arch = "x86_64", not(debug_assertions)), inline(always))]
 #[allow(clippy::eq_op, reason = "x − x is the test")]
 pub(crate) fn first_non_finite(samples: &[f32]) -> Option<usize> {
-    // Eight sums, one per position in an octet: unrolled for cores that do not unroll (Cortex-M), one eight-wide
-    // vector subtract and add per octet where there are vectors.
-    let (octets, rest) = samples.as_chunks::<8>();
+    // Eight sums, one per lane of an eight-wide vector, each taking four samples a step: one vector add into the
+    // sums per 32 samples, so the adds' latency does not set the pace (Cortex-M cores, which do not unroll on their
+    // own, run the same operations unrolled).
+    let (blocks, rest) = samples.as_chunks::<32>();
     let mut acc = [0.0f32; 8];
-    for o in octets {
-        for (a, &x) in acc.iter_mut().zip(o) {
-            *a += x - x;
+    for b in blocks {
+        for (i, a) in acc.iter_mut().enumerate() {
+            let (x0, x1, x2, x3) = (b[i], b[i + 8], b[i + 16], b[i + 24]);
+            *a += ((x0 - x0) + (x1 - x1)) + ((x2 - x2) + (x3 - x3));
         }
     }
     let any = rest.iter().fold(acc.iter().fold(0.0, |a, &b| a + b), |a, &x| a + (x - x));
@@ -295,10 +297,15 @@ mod tests {
         let ok = [0.0, -0.0, f32::MAX, f32::MIN, f32::MIN_POSITIVE, 1e-45, -1e-45, 1.0];
         assert_eq!(first_non_finite(&ok), None);
         assert_eq!(first_non_finite(&[]), None);
+        // Every position of a signal longer than two 32-sample blocks, so blocks and the tail are all covered.
+        let mut v: [f32; 75] = core::array::from_fn(|i| ok[i % ok.len()]);
+        assert_eq!(first_non_finite(&v), None);
         for bad in [f32::NAN, -f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
-            let mut v = ok;
-            v[5] = bad;
-            assert_eq!(first_non_finite(&v), Some(5));
+            for at in 0..v.len() {
+                let keep = core::mem::replace(&mut v[at], bad);
+                assert_eq!(first_non_finite(&v), Some(at), "{bad} at {at}");
+                v[at] = keep;
+            }
         }
     }
 }
