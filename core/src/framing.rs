@@ -28,6 +28,7 @@ pub(crate) fn padded(signal: &[f32], pad: usize, padding: Padding, p: usize) -> 
 
 /// Samples `start..start + out.len()` of the padded signal (as [`padded`]) into `out`: the part inside the signal is
 /// one copy, only the padding goes sample by sample.
+#[cfg(feature = "alloc")]
 pub(crate) fn padded_into(signal: &[f32], pad: usize, padding: Padding, start: usize, out: &mut [f32]) {
     // Padded positions pad..pad + n are the signal itself.
     let from = pad.saturating_sub(start).min(out.len());
@@ -230,7 +231,7 @@ fn copy(dst: &mut [f32], src: &[f32]) {
 /// Receives each completed frame: its number and its samples in two parts.
 pub(crate) type FrameFn<'a> = &'a mut dyn FnMut(u64, &[f32], &[f32]);
 
-#[cfg(test)]
+#[cfg(all(test, feature = "alloc"))]
 mod tests {
     use super::*;
 
