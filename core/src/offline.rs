@@ -275,16 +275,16 @@ impl BatchJob for Job<'_> {
 }
 
 /// A matrix of `n_frames` frames of `width` values in a [`Layout`], written batch by batch.
-struct Sink<'a> {
+pub(crate) struct Sink<'a> {
     data: &'a mut [f32],
     layout: Layout,
-    n_frames: usize,
+    pub(crate) n_frames: usize,
     width: usize,
 }
 
 impl<'a> Sink<'a> {
     /// The first `n_frames × width` values of `data`; refuses a shorter `data`.
-    fn new(data: &'a mut [f32], layout: Layout, n_frames: usize, width: usize) -> Result<Self, Error> {
+    pub(crate) fn new(data: &'a mut [f32], layout: Layout, n_frames: usize, width: usize) -> Result<Self, Error> {
         let (expected, got) = (n_frames * width, data.len());
         let data = data.get_mut(..expected).ok_or(Error::Storage { expected, got })?;
         Ok(Sink { data, layout, n_frames, width })
@@ -292,7 +292,7 @@ impl<'a> Sink<'a> {
 
     /// Frames `t0..t0 + lanes` from the lanes of `row` (`width` values).
     #[cfg_attr(all(target_arch = "x86_64", not(debug_assertions)), inline(always))]
-    fn put<B: Batch>(&mut self, t0: usize, lanes: usize, row: &[B]) {
+    pub(crate) fn put<B: Batch>(&mut self, t0: usize, lanes: usize, row: &[B]) {
         let (n, width) = (self.n_frames, self.width);
         match self.layout {
             Layout::FrameMajor if lanes == B::WIDTH => B::scatter_rows(row, &mut self.data[t0 * width..], width),

@@ -11,8 +11,8 @@ use alloc::vec::Vec;
 
 use crate::config::Config;
 use crate::error::Error;
-use crate::lane::{F32x8, Lane};
-use crate::offline::{Extractor, Source};
+use crate::lane::{Batch, BatchJob, dispatch};
+use crate::offline::{Extractor, Layout, Sink, Source};
 use crate::stream::geometry;
 
 /// Complex spectra of a whole signal, frame-major.
@@ -35,30 +35,54 @@ impl Extractor {
         if let Some(index) = crate::stream::first_non_finite(signal) {
             return Err(Error::NonFinite { index });
         }
-        let plan = &self.plan;
-        let cfg = plan.config();
-        let tables = plan.tables(&self.tables);
-        let g = geometry(cfg);
-        let n_frames = g.frames(signal.len() as u64) as usize;
-        let bins = plan.fft().bins();
-        let mut work_buf = vec![F32x8::default(); plan.work_len()];
-        let mut work = plan.work(&mut work_buf);
-        let (mut re, mut im) = (vec![0.0f32; n_frames * bins], vec![0.0f32; n_frames * bins]);
-        let mut lane_frames = vec![0.0f32; F32x8::WIDTH * g.span];
+        let n_frames = geometry(self.config()).frames(signal.len() as u64) as usize;
+        let n_bins = self.plan.fft().bins();
+        let (mut re, mut im) = (vec![0.0f32; n_frames * n_bins], vec![0.0f32; n_frames * n_bins]);
+        let job = StftJob {
+            ex: self,
+            signal,
+            re: Sink::new(&mut re, Layout::FrameMajor, n_frames, n_bins)?,
+            im: Sink::new(&mut im, Layout::FrameMajor, n_frames, n_bins)?,
+        };
+        dispatch(job)?;
+        Ok(Spectra { n_frames, n_bins, re, im })
+    }
+}
 
-        for t0 in (0..n_frames).step_by(F32x8::WIDTH) {
-            let lanes = (n_frames - t0).min(F32x8::WIDTH);
+/// One signal's spectra, run by [`dispatch`] in the widest lanes the CPU has (the same IEEE operations in any).
+struct StftJob<'a> {
+    ex: &'a Extractor,
+    signal: &'a [f32],
+    re: Sink<'a>,
+    im: Sink<'a>,
+}
+
+impl BatchJob for StftJob<'_> {
+    type Output = Result<(), Error>;
+    #[cfg_attr(all(target_arch = "x86_64", not(debug_assertions)), inline(always))]
+    fn run<B: Batch>(self) -> Self::Output {
+        let StftJob { ex, signal, mut re, mut im } = self;
+        let plan = &ex.plan;
+        let cfg = plan.config();
+        let tables = plan.tables(&ex.tables);
+        let g = geometry(cfg);
+        let bins = plan.fft().bins();
+        let mut work_buf = vec![B::default(); plan.work_len()];
+        let mut work = plan.work(&mut work_buf);
+        let (mut re_lanes, mut im_lanes) = (vec![B::default(); bins], vec![B::default(); bins]);
+        let mut lane_frames = vec![0.0f32; B::WIDTH * g.span];
+        let n_frames = re.n_frames;
+        for t0 in (0..n_frames).step_by(B::WIDTH) {
+            let lanes = (n_frames - t0).min(B::WIDTH);
             let source = Source { signal, geometry: &g, scale: cfg.input_scale };
             source.prepare(plan, &tables, t0..t0 + lanes, &mut lane_frames, &mut work, None);
-            // Lengths come from the plan that carved the buffers, so the FFT cannot refuse them.
             plan.fft().forward_with(tables.fft, work.fft_in, work.scratch, |k, r, i| {
-                for l in 0..lanes {
-                    re[(t0 + l) * bins + k] = r.lane(l);
-                    im[(t0 + l) * bins + k] = i.lane(l);
-                }
+                (re_lanes[k], im_lanes[k]) = (r, i);
             })?;
+            re.put(t0, lanes, &re_lanes);
+            im.put(t0, lanes, &im_lanes);
         }
-        Ok(Spectra { n_frames, n_bins: bins, re, im })
+        Ok(())
     }
 }
 
