@@ -7,6 +7,7 @@
 use crate::Lane;
 use crate::config::{Config, Log, SpectrumKind};
 use crate::dither;
+use crate::fft::Map;
 use crate::log::{ln, ln_clamped};
 use crate::plan::{Plan, Tables};
 
@@ -139,11 +140,14 @@ pub(crate) fn spectrum<T: Lane>(plan: &Plan, tables: &Tables<'_>, work: &mut Wor
     // Lengths come from the plan that carved the buffers, so the FFT cannot refuse them.
     let ok = match plan.config().spectrum {
         SpectrumKind::Power => {
-            plan.fft().forward_with(tables.fft, work.fft_in, work.scratch, |k, r, i| spec[k] = r * r + i * i)
+            plan.fft().forward_with(tables.fft, work.fft_in, work.scratch, Map(spec, |r: T, i: T| r * r + i * i))
         }
-        SpectrumKind::Magnitude => {
-            plan.fft().forward_with(tables.fft, work.fft_in, work.scratch, |k, r, i| spec[k] = (r * r + i * i).sqrt())
-        }
+        SpectrumKind::Magnitude => plan.fft().forward_with(
+            tables.fft,
+            work.fft_in,
+            work.scratch,
+            Map(spec, |r: T, i: T| (r * r + i * i).sqrt()),
+        ),
     };
     debug_assert!(ok.is_ok());
 }

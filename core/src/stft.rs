@@ -76,9 +76,7 @@ impl BatchJob for StftJob<'_> {
             let lanes = (n_frames - t0).min(B::WIDTH);
             let source = Source { signal, geometry: &g, scale: cfg.input_scale };
             source.prepare(plan, &tables, t0..t0 + lanes, &mut lane_frames, &mut work, None);
-            plan.fft().forward_with(tables.fft, work.fft_in, work.scratch, |k, r, i| {
-                (re_lanes[k], im_lanes[k]) = (r, i);
-            })?;
+            plan.fft().forward_with(tables.fft, work.fft_in, work.scratch, (&mut re_lanes[..], &mut im_lanes[..]))?;
             re.put(t0, lanes, &re_lanes);
             im.put(t0, lanes, &im_lanes);
         }

@@ -7,6 +7,7 @@
 //! Determinism: the table is computed with `libm` (plain Rust), and the transform is a fixed sequence of f32 adds,
 //! subtracts and multiplies (no fused multiply-add, no target-dependent paths), the same in every lane.
 
+mod bins;
 mod butterfly;
 mod error;
 #[cfg(feature = "alloc")]
@@ -16,6 +17,7 @@ mod real;
 mod stockham;
 mod twiddle;
 
+pub use bins::{Bins, Map};
 pub use error::FftError;
 #[cfg(feature = "alloc")]
 pub use owned::RealFft;

@@ -80,7 +80,7 @@ impl BatchJob for Batches<'_> {
         let (mut re, mut im) = (vec![B::default(); bins], vec![B::default(); bins]);
         let mut scratch = self.fft.make_scratch::<B>();
         for _ in 0..self.batches {
-            self.fft.plan.forward_with(&self.fft.table, &input, &mut scratch, |k, r, i| (re[k], im[k]) = (r, i))?;
+            self.fft.plan.forward_with(&self.fft.table, &input, &mut scratch, (&mut re[..], &mut im[..]))?;
         }
         for (out, v) in self.out_re.iter_mut().zip(&re).chain(self.out_im.iter_mut().zip(&im)) {
             *out = v.to_array();

@@ -1,5 +1,6 @@
 //! [`FftPlan`]: the length, its factorisation into stages, and the length contracts of the buffers.
 
+use super::bins::Bins;
 use super::error::FftError;
 use super::real;
 use super::stockham::{self, Input};
@@ -173,39 +174,34 @@ impl FftPlan {
         out_im: &mut [T],
         scratch: &mut [T],
     ) -> Result<(), FftError> {
-        let bins = self.bins();
-        for len in [out_re.len(), out_im.len()] {
-            if len != bins {
-                return Err(FftError::OutputLen { expected: bins, got: len });
-            }
-        }
-        self.forward_with(table, input, scratch, |k, re, im| (out_re[k], out_im[k]) = (re, im))
+        self.forward_with(table, input, scratch, (out_re, out_im))
     }
 
-    /// The same transform, handing each bin to `bin(k, re, im)` instead of storing it (every `k` in `0..=n/2`
-    /// exactly once, not in order), so that a spectrum of powers or magnitudes takes no second pass.
+    /// The same transform into any [`Bins`] (`n/2 + 1` of them): [`Map`] reduces each bin to one value on the
+    /// spot, so that a spectrum of powers or magnitudes takes no second pass. Bins arrive in no particular order.
     #[cfg_attr(all(target_arch = "x86_64", not(debug_assertions)), inline(always))]
     pub fn forward_with<T: Lane>(
         &self,
         table: &[f32],
         input: &[T],
         scratch: &mut [T],
-        mut bin: impl FnMut(usize, T, T),
+        mut bins: impl Bins<T>,
     ) -> Result<(), FftError> {
         self.check(table, input.len(), scratch.len())?;
+        bins.holds(self.bins()).map_err(|got| FftError::OutputLen { expected: self.bins(), got })?;
         let m = self.complex_len();
         // Two ping-pong buffers of m complex values, `[re, im]` interleaved.
         let (a, b) = scratch.as_chunks_mut::<2>().0[..2 * m].split_at_mut(m);
         if self.is_even() {
             let (stages, split) = table.split_at(table.len() - real::table_len(m));
             stockham::transform(self.radices(), stages, Input::Pairs(input.as_chunks().0), a, b);
-            real::split(split.as_chunks().0, a, bin);
+            real::split(split.as_chunks().0, a, &mut bins);
         } else {
             stockham::transform(self.radices(), table, Input::Reals(input), a, b);
             // Bins above n/2 are the conjugate mirror of those below: drop them. Bin 0's imaginary part is a sum
             // of zeros, but possibly -0.0.
             for (k, &[zr, zi]) in a[..self.bins()].iter().enumerate() {
-                bin(k, zr, if k == 0 { T::splat(0.0) } else { zi });
+                bins.put(k, zr, if k == 0 { T::splat(0.0) } else { zi });
             }
         }
         Ok(())

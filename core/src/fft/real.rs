@@ -4,6 +4,7 @@
 //! `O = (Z[k] - conj Z[m-k]) / 2i` (of the odd samples), `X[k] = E + W^k·O` and `X[m-k] = conj(E - W^k·O)` where
 //! `W = e^{-2πi/n}`: one pass over the pairs `(k, m-k)`.
 
+use super::bins::Bins;
 use super::twiddle::twiddle;
 use crate::lane::Lane;
 
@@ -26,11 +27,10 @@ pub(crate) fn fill_table(m: usize, table: &mut [f32]) {
     }
 }
 
-/// Turns `Z` (`m` values) into the `m + 1` bins of the real FFT, handing each to `bin(k, re, im)` (every `k` in
-/// `0..=m` exactly once, not in order): the caller stores them, or reduces them on the spot (a power spectrum
-/// needs no second pass over stored bins).
+/// Turns `Z` (`m` values) into the `m + 1` bins of the real FFT, into `bins` (which holds that many; every bin
+/// exactly once, not in order): stored, or reduced on the spot (a power spectrum needs no second pass).
 #[cfg_attr(all(target_arch = "x86_64", not(debug_assertions)), inline(always))]
-pub(crate) fn split<T: Lane>(table: &[[f32; 2]], z: &[[T; 2]], mut bin: impl FnMut(usize, T, T)) {
+pub(crate) fn split<T: Lane>(table: &[[f32; 2]], z: &[[T; 2]], bins: &mut impl Bins<T>) {
     let m = z.len();
     let h = pairs(m);
     let Some((&[zr, zi], z)) = z.split_first() else {
@@ -38,14 +38,14 @@ pub(crate) fn split<T: Lane>(table: &[[f32; 2]], z: &[[T; 2]], mut bin: impl FnM
     };
     // k = 0 pairs with itself: X[0] and X[m] are the sum and the difference of the even and the odd samples' sums.
     let zero = T::splat(0.0);
-    bin(0, zr + zi, zero);
-    bin(m, zr - zi, zero);
+    bins.put(0, zr + zi, zero);
+    bins.put(m, zr - zi, zero);
     // Below: [k = 1..=h], [k = m/2 if m is even], [k = m-h..m].
     let (z_lo, z) = z.split_at(h);
     let (z_mid, z_hi) = z.split_at(z.len() - h);
     // k = m/2 pairs with itself too, and W^{m/2} = -i makes X[m/2] = conj Z[m/2].
     if let Some(&[zr, zi]) = z_mid.first() {
-        bin(m / 2, zr, -zi);
+        bins.put(m / 2, zr, -zi);
     }
     let half = T::splat(0.5);
     // Every slice of the loop cut to exactly h, so that neither k nor its partner index needs a bounds check.
@@ -60,8 +60,8 @@ pub(crate) fn split<T: Lane>(table: &[[f32; 2]], z: &[[T; 2]], mut bin: impl FnM
         // D = Z[k] - conj Z[m-k]; (W/2)·(D / i) with D / i = (Im D, -Re D).
         let (dr, di) = (zr - cr, zi + ci);
         let (pr, pi) = (di * wr + dr * wi, di * wi - dr * wr);
-        bin(k + 1, er + pr, ei + pi);
-        bin(m - 1 - k, er - pr, pi - ei);
+        bins.put(k + 1, er + pr, ei + pi);
+        bins.put(m - 1 - k, er - pr, pi - ei);
     }
 }
 
@@ -90,7 +90,7 @@ mod tests {
             let mut table = [0.0; 8];
             fill_table(m, &mut table[..table_len(m)]);
             let (mut re, mut im) = ([f32::NAN; 10], [f32::NAN; 10]);
-            split(table[..table_len(m)].as_chunks().0, &z[..m], |k, r, i| (re[k], im[k]) = (r, i));
+            split(table[..table_len(m)].as_chunks().0, &z[..m], &mut (&mut re[..=m], &mut im[..=m]));
             let reals: [[f64; 2]; 18] = core::array::from_fn(|j| [x[j % x.len()], 0.0]);
             for k in 0..=m {
                 let [want_re, want_im] = dft(&reals[..2 * m], k);
