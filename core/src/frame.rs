@@ -8,6 +8,7 @@ use crate::Lane;
 use crate::config::{Config, Log, SpectrumKind};
 use crate::dither;
 use crate::fft::Map;
+use crate::lane::kernel;
 use crate::log::{ln, ln_clamped};
 use crate::plan::{Plan, Tables};
 
@@ -138,17 +139,23 @@ fn dither_lanes<T: Lane>(seed: u64, t0: u64, amount: f32, region: &mut [T]) {
 pub(crate) fn spectrum<T: Lane>(plan: &Plan, tables: &Tables<'_>, work: &mut Work<'_, T>) {
     let spec = &mut *work.spec;
     // Lengths come from the plan that carved the buffers, so the FFT cannot refuse them.
-    let ok = match plan.config().spectrum {
-        SpectrumKind::Power => {
-            plan.fft().forward_with(tables.fft, work.fft_in, work.scratch, Map(spec, |r: T, i: T| r * r + i * i))
+    // A kernel of its own (see `Lane::kernel`), as are the mel bank and the log.
+    let ok = kernel!(
+        T,
+        match plan.config().spectrum {
+            SpectrumKind::Power => {
+                plan.fft().forward_with(tables.fft, work.fft_in, work.scratch, Map(spec, |r: T, i: T| r * r + i * i))
+            }
+            SpectrumKind::Magnitude => {
+                plan.fft().forward_with(
+                    tables.fft,
+                    work.fft_in,
+                    work.scratch,
+                    Map(spec, |r: T, i: T| (r * r + i * i).sqrt()),
+                )
+            }
         }
-        SpectrumKind::Magnitude => plan.fft().forward_with(
-            tables.fft,
-            work.fft_in,
-            work.scratch,
-            Map(spec, |r: T, i: T| (r * r + i * i).sqrt()),
-        ),
-    };
+    );
     debug_assert!(ok.is_ok());
 }
 
@@ -156,11 +163,11 @@ pub(crate) fn spectrum<T: Lane>(plan: &Plan, tables: &Tables<'_>, work: &mut Wor
 #[cfg_attr(all(target_arch = "x86_64", not(debug_assertions)), inline(always))]
 pub(crate) fn compress<T: Lane>(plan: &Plan, tables: &Tables<'_>, spec: &[T], row: &mut [T]) {
     if plan.config().mel.is_some() {
-        crate::mel::apply(plan.bands(), tables.mel_weights, spec, row);
+        kernel!(T, crate::mel::apply(plan.bands(), tables.mel_weights, spec, row));
     } else {
         row.copy_from_slice(spec);
     }
-    log(plan.config().log, row);
+    kernel!(T, log(plan.config().log, row));
 }
 
 /// 1/ln(10) and 10/ln(10) rounded to f32: log10 and dB are `ln` times these.

@@ -88,7 +88,7 @@ fn later<T: Lane>(radix: usize, ns: usize, tw: &[[f32; 2]], src: &[[T; 2]], dst:
 #[inline(always)]
 fn first_radix<T: Lane, const R: usize>(input: Input<'_, T>, dst: &mut [[T; 2]])
 where
-    [Cx<T>; R]: Dft,
+    [Cx<T>; R]: Dft<T>,
     Radix<R>: Unrolled<R>,
 {
     let (out, _) = dst.as_chunks_mut::<R>();
@@ -98,7 +98,7 @@ where
             // Row r holds x[j + r·q]; slicing every row to exactly q lets the compiler drop the bounds checks.
             let rows = Radix::<R>::array(|r| &x[r * q..][..q]);
             for (j, y) in (0..q).zip(out) {
-                let a = Radix::<R>::array(|r| Cx::from(rows[r][j])).dft();
+                let a = <[Cx<T>; R]>::dft_of(|r| Cx::from(rows[r][j]));
                 *y = Radix::<R>::array(|r| a[r].into());
             }
         }
@@ -106,7 +106,7 @@ where
             let rows = Radix::<R>::array(|r| &x[r * q..][..q]);
             let zero = T::splat(0.0);
             for (j, y) in (0..q).zip(out) {
-                let a = Radix::<R>::array(|r| Cx { re: rows[r][j], im: zero }).dft();
+                let a = <[Cx<T>; R]>::dft_of(|r| Cx { re: rows[r][j], im: zero });
                 *y = Radix::<R>::array(|r| a[r].into());
             }
         }
@@ -119,7 +119,7 @@ where
 #[inline(always)]
 fn stage<T: Lane, const R: usize, const W: usize>(ns: usize, tw: &[[f32; 2]], src: &[[T; 2]], dst: &mut [[T; 2]])
 where
-    [Cx<T>; R]: Dft,
+    [Cx<T>; R]: Dft<T>,
     Radix<R>: Unrolled<R>,
 {
     let q = src.len() / R;
@@ -132,8 +132,7 @@ where
         for k in 0..ns {
             let w = &tw[k];
             let a =
-                Radix::<R>::array(|r| if r == 0 { Cx::from(x[r][k]) } else { Cx::from(x[r][k]).twiddle(&w[r - 1]) });
-            let a = a.dft();
+                <[Cx<T>; R]>::dft_of(|r| if r == 0 { Cx::from(x[r][k]) } else { Cx::from(x[r][k]).twiddle(&w[r - 1]) });
             for r in 0..R {
                 y[r][k] = a[r].into();
             }

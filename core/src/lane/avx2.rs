@@ -54,6 +54,14 @@ impl Neg for F32x8Avx2 {
 impl Lane for F32x8Avx2 {
     const WIDTH: usize = 8;
     #[inline(always)]
+    fn kernel<R>(f: impl FnOnce() -> R) -> R {
+        kernel_call(f)
+    }
+    #[inline(always)]
+    fn pin(self) -> Self {
+        F32x8Avx2(unsafe { pin_avx(self.0) })
+    }
+    #[inline(always)]
     fn splat(v: f32) -> Self {
         F32x8Avx2(unsafe { _mm256_set1_ps(v) })
     }
@@ -115,6 +123,30 @@ impl Lane for F32x8Avx2 {
             F32x8Avx2(_mm256_add_ps(a, _mm256_mul_ps(dk, f32s(LN2_HI))))
         }
     }
+}
+
+/// [`Lane::kernel`]: a function of its own that the AVX2 function cannot inline (rustc drops `#[inline(never)]`
+/// from a `#[target_feature]` function, so this one has no target feature, and the one it calls cannot be inlined
+/// into it because it has).
+#[inline(never)]
+fn kernel_call<R>(f: impl FnOnce() -> R) -> R {
+    // SAFETY: only AVX2 code makes an `F32x8Avx2`, so the CPU has AVX2.
+    unsafe { kernel_avx2(f) }
+}
+
+#[target_feature(enable = "avx2")]
+fn kernel_avx2<R>(f: impl FnOnce() -> R) -> R {
+    f()
+}
+
+/// [`Lane::pin`]: an empty `asm!` that takes `v` in a register. Not `pure` and not `nomem`, so the compiler must
+/// compute `v` before it and may not move loads across it.
+#[target_feature(enable = "avx")]
+#[inline]
+fn pin_avx(mut v: __m256) -> __m256 {
+    // SAFETY: the template is empty; it only names the register.
+    unsafe { core::arch::asm!("/* {0} */", inout(ymm_reg) v, options(nostack, preserves_flags)) };
+    v
 }
 
 impl Batch for F32x8Avx2 {
