@@ -137,13 +137,46 @@ pub fn apply<T: crate::Lane>(bands: &[Band], weights: &[f32], spectrum: &[T], ou
     for (band, o) in bands.iter().zip(out.iter_mut()) {
         let (w, tail) = rest.split_at(band.len as usize);
         rest = tail;
-        let s = &spectrum[band.start as usize..][..w.len()];
-        let mut acc = T::splat(0.0);
-        for (&wk, &sk) in w.iter().zip(s) {
-            acc = acc + T::splat(wk) * sk;
-        }
-        *o = acc;
+        *o = weighted_sum(w, &spectrum[band.start as usize..][..w.len()]);
     }
+}
+
+/// `Σ w[j]·s[j]` from `j = 0` up (`s` as long as `w`), eight products a step and the rest in straight-line code
+/// for its length: bands are short (a handful of bins at low frequencies), so a loop of one product a step would
+/// spend most of its instructions on the loop itself.
+#[inline(always)]
+fn weighted_sum<T: crate::Lane>(w: &[f32], s: &[T]) -> T {
+    let mut acc = T::splat(0.0);
+    let (w8, w_rest) = w.as_chunks::<8>();
+    let (s8, s_rest) = s.as_chunks::<8>();
+    for (w, s) in w8.iter().zip(s8) {
+        acc = add_products(acc, w, s);
+    }
+    match (w_rest, s_rest) {
+        ([w0], [s0]) => add_products(acc, &[*w0], &[*s0]),
+        (&[w0, w1], &[s0, s1]) => add_products(acc, &[w0, w1], &[s0, s1]),
+        (&[w0, w1, w2], &[s0, s1, s2]) => add_products(acc, &[w0, w1, w2], &[s0, s1, s2]),
+        (&[w0, w1, w2, w3], &[s0, s1, s2, s3]) => add_products(acc, &[w0, w1, w2, w3], &[s0, s1, s2, s3]),
+        (&[w0, w1, w2, w3, w4], &[s0, s1, s2, s3, s4]) => {
+            add_products(acc, &[w0, w1, w2, w3, w4], &[s0, s1, s2, s3, s4])
+        }
+        (&[w0, w1, w2, w3, w4, w5], &[s0, s1, s2, s3, s4, s5]) => {
+            add_products(acc, &[w0, w1, w2, w3, w4, w5], &[s0, s1, s2, s3, s4, s5])
+        }
+        (&[w0, w1, w2, w3, w4, w5, w6], &[s0, s1, s2, s3, s4, s5, s6]) => {
+            add_products(acc, &[w0, w1, w2, w3, w4, w5, w6], &[s0, s1, s2, s3, s4, s5, s6])
+        }
+        _ => acc,
+    }
+}
+
+/// `acc + w[0]·s[0] + w[1]·s[1] + …`, left to right (a fixed `N`, so the loop unrolls).
+#[inline(always)]
+fn add_products<T: crate::Lane, const N: usize>(mut acc: T, w: &[f32; N], s: &[T; N]) -> T {
+    for j in 0..N {
+        acc = acc + T::splat(w[j]) * s[j];
+    }
+    acc
 }
 
 #[cfg(all(test, feature = "std"))]
