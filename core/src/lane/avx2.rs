@@ -97,31 +97,46 @@ impl Lane for F32x8Avx2 {
             _mm256_movemask_ps(_mm256_and_ps(ge, lt)) == 0xff
         }
     }
+    type LnConsts = LnConsts;
+    /// Each constant through [`Lane::pin`], so that the compiler cannot rebuild it at every use: it keeps it in a
+    /// register or in a stack slot that the arithmetic reads as its memory operand. Built with plain broadcasts,
+    /// it broadcasts each one again at every value (a third of the log's instructions).
+    #[inline(always)]
+    fn ln_consts() -> LnConsts {
+        let c = LnConsts::new();
+        LnConsts { f: c.f.map(|v| F32x8Avx2(v).pin().0), i: c.i.map(|v| F32x8Avx2(v).pin().0) }
+    }
     /// `log::ln_normal_lanes` step for step: the integer steps are exact, the float ones the same IEEE
     /// operations in the same order.
     #[inline(always)]
-    fn ln_normal(self) -> Self {
-        use crate::log::{LG1, LG2, LG3, LG4, LN2_HI, LN2_LO};
+    fn ln_normal_with(self, c: LnConsts) -> Self {
+        let LnConsts {
+            f: [one, two, lg1, lg2, lg3, lg4, half, ln2_lo, ln2_hi],
+            i: [bias, exp_bias, mantissa, sqrt_half],
+        } = c;
         unsafe {
-            let f32s = _mm256_set1_ps;
-            let ix = _mm256_add_epi32(_mm256_castps_si256(self.0), _mm256_set1_epi32(0x3f80_0000 - 0x3f35_04f3));
-            let k = _mm256_sub_epi32(_mm256_srli_epi32::<23>(ix), _mm256_set1_epi32(0x7f));
+            let ix = _mm256_add_epi32(_mm256_castps_si256(self.0), _mm256_castps_si256(bias));
+            let k = _mm256_sub_epi32(_mm256_srli_epi32::<23>(ix), _mm256_castps_si256(exp_bias));
             let dk = _mm256_cvtepi32_ps(k);
             let m =
-                _mm256_add_epi32(_mm256_and_si256(ix, _mm256_set1_epi32(0x007f_ffff)), _mm256_set1_epi32(0x3f35_04f3));
-            let f = _mm256_sub_ps(_mm256_castsi256_ps(m), f32s(1.0));
-            let s = _mm256_div_ps(f, _mm256_add_ps(f32s(2.0), f));
+                _mm256_add_epi32(_mm256_and_si256(ix, _mm256_castps_si256(mantissa)), _mm256_castps_si256(sqrt_half));
+            let f = _mm256_sub_ps(_mm256_castsi256_ps(m), one);
+            let s = _mm256_div_ps(f, _mm256_add_ps(two, f));
             let z = _mm256_mul_ps(s, s);
             let w = _mm256_mul_ps(z, z);
-            let t1 = _mm256_mul_ps(w, _mm256_add_ps(f32s(LG2), _mm256_mul_ps(w, f32s(LG4))));
-            let t2 = _mm256_mul_ps(z, _mm256_add_ps(f32s(LG1), _mm256_mul_ps(w, f32s(LG3))));
+            let t1 = _mm256_mul_ps(w, _mm256_add_ps(lg2, _mm256_mul_ps(w, lg4)));
+            let t2 = _mm256_mul_ps(z, _mm256_add_ps(lg1, _mm256_mul_ps(w, lg3)));
             let r = _mm256_add_ps(t2, t1);
-            let hfsq = _mm256_mul_ps(_mm256_mul_ps(f32s(0.5), f), f);
+            let hfsq = _mm256_mul_ps(_mm256_mul_ps(half, f), f);
             // s·(hfsq + r) + dk·LN2_LO − hfsq + f + dk·LN2_HI, left to right.
-            let a = _mm256_add_ps(_mm256_mul_ps(s, _mm256_add_ps(hfsq, r)), _mm256_mul_ps(dk, f32s(LN2_LO)));
+            let a = _mm256_add_ps(_mm256_mul_ps(s, _mm256_add_ps(hfsq, r)), _mm256_mul_ps(dk, ln2_lo));
             let a = _mm256_add_ps(_mm256_sub_ps(a, hfsq), f);
-            F32x8Avx2(_mm256_add_ps(a, _mm256_mul_ps(dk, f32s(LN2_HI))))
+            F32x8Avx2(_mm256_add_ps(a, _mm256_mul_ps(dk, ln2_hi)))
         }
+    }
+    #[inline(always)]
+    fn ln_normal(self) -> Self {
+        self.ln_normal_with(LnConsts::new())
     }
 }
 
@@ -147,6 +162,24 @@ fn pin_avx(mut v: __m256) -> __m256 {
     // SAFETY: the template is empty; it only names the register.
     unsafe { core::arch::asm!("/* {0} */", inout(ymm_reg) v, options(nostack, preserves_flags)) };
     v
+}
+
+/// The constants of the AVX2 log, broadcast: floats `f`, and the integer ones `i` (as float bit patterns).
+#[derive(Clone, Copy)]
+pub(crate) struct LnConsts {
+    f: [__m256; 9],
+    i: [__m256; 4],
+}
+
+impl LnConsts {
+    #[inline(always)]
+    fn new() -> Self {
+        use crate::log::{LG1, LG2, LG3, LG4, LN2_HI, LN2_LO};
+        let f = [1.0, 2.0, LG1, LG2, LG3, LG4, 0.5, LN2_LO, LN2_HI];
+        let i: [u32; 4] = [0x3f80_0000 - 0x3f35_04f3, 0x7f, 0x007f_ffff, 0x3f35_04f3];
+        // SAFETY: only AVX2 code makes AVX2 lanes (module docs).
+        unsafe { LnConsts { f: f.map(|v| _mm256_set1_ps(v)), i: i.map(|v| _mm256_set1_ps(f32::from_bits(v))) } }
+    }
 }
 
 impl Batch for F32x8Avx2 {
