@@ -3,10 +3,11 @@ run on the same signals and parameters. One thread unless a row says otherwise (
 one thread before numpy loads).
 
     pip install ./pyext -r bench/requirements.txt   # into the venv of `cargo xtask install` (target/venv)
-    python bench/bench.py [--repeat 5] [--markdown]
+    python bench/bench.py [--repeat 9] [--markdown]
 
-Each time is the best of ``--repeat`` runs after a warm-up call; ratios are given on wall time (the targets) and on
-CPU time (steadier on a machine shared with other work). Rows (issue 3's targets in the last column):
+Each time is the best of ``--repeat`` runs after a warm-up call, the two sides of a row run in alternating blocks of
+three (see ``side_by_side``); ratios are given on wall time (the targets) and on CPU time (steadier on a machine
+shared with other work). Rows (issue 3's targets in the last column):
 
 - 10 min of 16 kHz audio, 512/160/64 log-mel (librosa's conventions: Slaney mel, ``power_to_db`` with top_db 80):
   stapes vs librosa and vs audioFlux (``mel_spectrogram`` + ``power_to_db``); target ≥ 10×.
@@ -56,16 +57,35 @@ def speechlike(seconds: float, seed: int) -> np.ndarray:
     return (x / np.abs(x).max() * 0.8).astype(np.float32)
 
 
-def best(call: Callable[[], Any], repeat: int) -> tuple[float, float]:
-    """Best wall time and best CPU time (this process, all threads) of ``repeat`` runs after a warm-up call."""
-    call()
+def best(call: Callable[[], Any], runs: int) -> tuple[float, float]:
+    """Best wall time and best CPU time (this process, all threads) of ``runs`` consecutive runs."""
     walls, cpus = [], []
-    for _ in range(repeat):
+    for _ in range(runs):
         t0, c0 = time.perf_counter(), time.process_time()
         call()
         walls.append(time.perf_counter() - t0)
         cpus.append(time.process_time() - c0)
     return min(walls), min(cpus)
+
+
+def side_by_side(ours: Callable[[], Any], theirs: Callable[[], Any], repeat: int) -> list[tuple[float, float]]:
+    """Best (wall, CPU) time of ``ours`` and of ``theirs`` after a warm-up call of each, over ``repeat`` runs each
+    (rounded up to whole blocks) taken in alternating blocks of three.
+
+    A shared machine has slow spells lasting seconds. Runs that alternate meet the same spells, whereas all of one's
+    runs then all of the other's can catch one side in a spell and not the other (librosa took 315 ms in one such
+    run here and 450 ms in the next). Blocks rather than single calls in turn keep each library's allocator warm
+    (single calls in turn made faster-whisper's numpy front end 2x slower).
+    """
+    calls = (ours, theirs)
+    for call in calls:
+        call()
+    walls, cpus = [float("inf")] * 2, [float("inf")] * 2
+    for _ in range(-(-repeat // 3)):
+        for i, call in enumerate(calls):
+            wall, cpu = best(call, 3)
+            walls[i], cpus[i] = min(walls[i], wall), min(cpus[i], cpu)
+    return [(walls[0], cpus[0]), (walls[1], cpus[1])]
 
 
 def load_faster_whisper() -> Any:
@@ -114,7 +134,7 @@ def version(name: str) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="stapes benchmark (issue 3)")
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=9)
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     args = parser.parse_args()
@@ -149,7 +169,7 @@ def main() -> None:
     rows: list[tuple[str, str, float, float, float, float]] = []
 
     def row(case: str, other: str, ours: Callable[[], Any], theirs: Callable[[], Any], target: float) -> None:
-        (t_ours, c_ours), (t_theirs, c_theirs) = best(ours, args.repeat), best(theirs, args.repeat)
+        (t_ours, c_ours), (t_theirs, c_theirs) = side_by_side(ours, theirs, args.repeat)
         rows.append((case, other, t_ours, t_theirs, c_theirs / c_ours, target))
         ratio = t_theirs / t_ours
         print(f"  {case} vs {other}: {t_ours * 1e3:.1f} ms vs {t_theirs * 1e3:.1f} ms = {ratio:.1f}x", flush=True)
@@ -198,8 +218,11 @@ def main() -> None:
         lambda: [librosa_logmel(c) for c in clips],
         30,
     )
-    t1, _ = best(lambda: stapes.extract(batch, logmel, num_threads=1), args.repeat)
-    t2, c2 = best(lambda: stapes.extract(batch, logmel, num_threads=2), args.repeat)
+    (t1, _), (t2, c2) = side_by_side(
+        lambda: stapes.extract(batch, logmel, num_threads=1),
+        lambda: stapes.extract(batch, logmel, num_threads=2),
+        args.repeat,
+    )
     # Its CPU-time column is how many cores the two threads kept busy (2.0: both, all the time).
     rows.append(("batch of 64 clips of 10 s, 2 threads", "stapes on 1 thread", t2, t1, c2 / t2, 1.7))
     print(f"  batch 64 x 10 s: 1 thread {t1 * 1e3:.1f} ms, 2 threads {t2 * 1e3:.1f} ms = {t1 / t2:.2f}x", flush=True)
