@@ -177,7 +177,7 @@ impl FftPlan {
         self.forward_with(table, input, scratch, (out_re, out_im))
     }
 
-    /// The same transform into any [`Bins`] (`n/2 + 1` of them): [`Map`] reduces each bin to one value on the
+    /// The same transform into any [`Bins`] (`n/2 + 1` of them): [`Map`](super::Map) reduces each bin to one value on the
     /// spot, so that a spectrum of powers or magnitudes takes no second pass. Bins arrive in no particular order.
     #[cfg_attr(all(target_arch = "x86_64", not(debug_assertions)), inline(always))]
     pub fn forward_with<T: Lane>(
