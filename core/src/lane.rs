@@ -26,15 +26,19 @@ pub trait Lane: Copy + Add<Output = Self> + Sub<Output = Self> + Mul<Output = Se
     fn sqrt(self) -> Self;
     /// Whether every lane is a positive normal number (what `ln_normal` needs).
     fn all_positive_normal(self) -> bool;
-    /// The core's `ln` of every lane, each a positive normal number (see `log.rs`).
-    fn ln_normal(self) -> Self;
     /// What [`ln_normal_with`](Self::ln_normal_with) takes besides the value: the log's constants, made once
     /// before a loop ([`ln_consts`](Self::ln_consts)) where that saves work at every value (AVX2), else `()`.
     type LnConsts: Copy;
     /// The log's constants.
     fn ln_consts() -> Self::LnConsts;
-    /// [`ln_normal`](Self::ln_normal) with constants made by [`ln_consts`](Self::ln_consts): the same bits.
+    /// The core's `ln` of every lane, each a positive normal number (see `log.rs`), with constants made by
+    /// [`ln_consts`](Self::ln_consts).
     fn ln_normal_with(self, c: Self::LnConsts) -> Self;
+    /// [`ln_normal_with`](Self::ln_normal_with) with constants made on the spot.
+    #[inline(always)]
+    fn ln_normal(self) -> Self {
+        self.ln_normal_with(Self::ln_consts())
+    }
     /// Runs `f`, one whole loop over these lanes, as a function of its own; call it through [`kernel!`].
     ///
     /// Offline extraction inlines every step of a batch into one function (so that AVX2 code runs inside the
@@ -106,16 +110,12 @@ impl Lane for f32 {
     fn all_positive_normal(self) -> bool {
         crate::log::is_positive_normal(self)
     }
-    #[inline(always)]
-    fn ln_normal(self) -> Self {
-        crate::log::ln_normal_lanes([self])[0]
-    }
     type LnConsts = ();
     #[inline(always)]
     fn ln_consts() {}
     #[inline(always)]
     fn ln_normal_with(self, (): ()) -> Self {
-        self.ln_normal()
+        crate::log::ln_normal_lanes([self])[0]
     }
 }
 
@@ -293,16 +293,12 @@ impl Lane for F32x8 {
     fn all_positive_normal(self) -> bool {
         simd::all_positive_normal(self.0)
     }
-    #[inline(always)]
-    fn ln_normal(self) -> Self {
-        F32x8(simd::ln_normal(self.0))
-    }
     type LnConsts = ();
     #[inline(always)]
     fn ln_consts() {}
     #[inline(always)]
     fn ln_normal_with(self, (): ()) -> Self {
-        self.ln_normal()
+        F32x8(simd::ln_normal(self.0))
     }
 }
 

@@ -134,10 +134,6 @@ impl Lane for F32x8Avx2 {
             F32x8Avx2(_mm256_add_ps(a, _mm256_mul_ps(dk, ln2_hi)))
         }
     }
-    #[inline(always)]
-    fn ln_normal(self) -> Self {
-        self.ln_normal_with(LnConsts::new())
-    }
 }
 
 /// [`Lane::kernel`]: a function of its own that the AVX2 function cannot inline (rustc drops `#[inline(never)]`
