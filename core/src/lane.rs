@@ -44,8 +44,7 @@ pub trait Lane: Copy + Add<Output = Self> + Sub<Output = Self> + Mul<Output = Se
     /// Offline extraction inlines every step of a batch into one function (so that AVX2 code runs inside the
     /// AVX2 function, see [`BatchJob`]). In a function that large the compiler spills each loop's values around
     /// the other loops and reloads constants inside them; a loop with a function to itself keeps them in
-    /// registers (7% fewer instructions per log-mel frame). One frame (`f32`) runs `f` in place: the streaming
-    /// path is not inlined that way.
+    /// registers. One frame (`f32`) runs `f` in place: the streaming path is not inlined that way.
     #[doc(hidden)]
     #[inline(always)]
     fn kernel<R>(f: impl FnOnce() -> R) -> R {
