@@ -6,6 +6,7 @@
 //! batch of eight (offline: one AVX register on x86_64 CPUs with AVX2, chosen at run time by `dispatch`, else
 //! two SSE2 vectors; arrays the compiler may vectorise elsewhere). Nothing here reassociates or fuses.
 
+use core::mem::MaybeUninit;
 use core::ops::{Add, Mul, Neg, Sub};
 
 /// A value that holds one sample (or bin) of `WIDTH` independent frames.
@@ -127,8 +128,9 @@ pub trait Batch: Lane + Default {
     /// Eight frames into lanes: `dst[j]` ← `rows[l][j]` (times `w[j]` if given) in lane `l`. The products are
     /// the scalar path's; only the data movement is batched (a transpose in registers).
     fn gather_rows(rows: [&[f32]; 8], w: Option<&[f32]>, dst: &mut [Self]);
-    /// Lanes back into frames: lane `l` of `src[j]` → `dst[l · stride + j]`, for all eight lanes.
-    fn scatter_rows(src: &[Self], dst: &mut [f32], stride: usize);
+    /// Lanes back into frames: lane `l` of `src[j]` → `dst[l · stride + j]`, for all eight lanes. `dst` may be
+    /// uninitialised (a fresh output array): only whole values are written into it.
+    fn scatter_rows(src: &[Self], dst: &mut [MaybeUninit<f32>], stride: usize);
     /// Lane by lane the larger of `self` and `other`, and `other` where either is NaN (x86's `maxps`), so
     /// that a running maximum kept in `other` ignores NaNs as `f32::max` does.
     fn max_lanes(self, other: Self) -> Self;
@@ -201,7 +203,7 @@ impl Batch for F32x8 {
         }
     }
     #[inline(always)]
-    fn scatter_rows(src: &[F32x8], dst: &mut [f32], stride: usize) {
+    fn scatter_rows(src: &[F32x8], dst: &mut [MaybeUninit<f32>], stride: usize) {
         let n = src.len();
         assert!(n <= stride && dst.len() >= 7 * stride + n, "scatter_rows: destination too short");
         // SAFETY: as in `gather_rows`.
@@ -305,6 +307,7 @@ impl Lane for F32x8 {
 #[cfg(target_arch = "x86_64")]
 mod simd {
     use core::arch::x86_64::{__m128, _mm_add_ps, _mm_loadu_ps, _mm_mul_ps, _mm_set1_ps, _mm_sub_ps, _mm_xor_ps};
+    use core::mem::MaybeUninit;
 
     pub type Inner = [__m128; 2];
 
@@ -383,7 +386,7 @@ mod simd {
         }
     }
     #[inline(always)]
-    pub fn scatter_rows(src: &[Inner], dst: &mut [f32], stride: usize) {
+    pub fn scatter_rows(src: &[Inner], dst: &mut [MaybeUninit<f32>], stride: usize) {
         use core::arch::x86_64::_mm_storeu_ps;
         let n = src.len();
         let quads = n / 4 * 4;
@@ -394,14 +397,14 @@ mod simd {
             for (k, (lo, hi)) in lo.into_iter().zip(hi).enumerate() {
                 // SAFETY: the caller checked `dst.len() ≥ 7·stride + n`, so `(k + 4)·stride + j + 4 ≤ dst.len()`.
                 unsafe {
-                    _mm_storeu_ps(dst.as_mut_ptr().add(k * stride + j), lo);
-                    _mm_storeu_ps(dst.as_mut_ptr().add((k + 4) * stride + j), hi);
+                    _mm_storeu_ps(dst.as_mut_ptr().add(k * stride + j).cast(), lo);
+                    _mm_storeu_ps(dst.as_mut_ptr().add((k + 4) * stride + j).cast(), hi);
                 }
             }
         }
         for (j, v) in src.iter().enumerate().skip(quads) {
             for (l, x) in to_array(*v).into_iter().enumerate() {
-                dst[l * stride + j] = x;
+                dst[l * stride + j].write(x);
             }
         }
     }
@@ -468,6 +471,8 @@ mod simd {
 /// Portable backend: eight scalars.
 #[cfg(not(target_arch = "x86_64"))]
 mod simd {
+    use core::mem::MaybeUninit;
+
     pub type Inner = [f32; 8];
 
     #[inline(always)]
@@ -507,10 +512,10 @@ mod simd {
         }
     }
     #[inline(always)]
-    pub fn scatter_rows(src: &[Inner], dst: &mut [f32], stride: usize) {
+    pub fn scatter_rows(src: &[Inner], dst: &mut [MaybeUninit<f32>], stride: usize) {
         for (j, v) in src.iter().enumerate() {
             for (l, &x) in v.iter().enumerate() {
-                dst[l * stride + j] = x;
+                dst[l * stride + j].write(x);
             }
         }
     }
@@ -595,8 +600,10 @@ mod tests {
             let mut weighted = vec![B::default(); n];
             B::gather_rows(refs, None, &mut plain);
             B::gather_rows(refs, Some(&w), &mut weighted);
-            let mut back = vec![0.0f32; 8 * 19];
+            let mut back = vec![MaybeUninit::new(0.0f32); 8 * 19];
             B::scatter_rows(&plain, &mut back, 19);
+            // SAFETY: `back` was initialised and scatter_rows writes only whole values.
+            let back: Vec<f32> = back.into_iter().map(|v| unsafe { v.assume_init() }).collect();
             for j in 0..n {
                 for l in 0..8 {
                     assert_eq!(plain[j].lane(l), rows[l][j]);

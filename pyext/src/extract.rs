@@ -10,7 +10,7 @@ use stapes_core::{Error, Extractor, Layout};
 
 use crate::config::parse_py;
 use crate::errors::core_error;
-use crate::layout::{array2, array3, zeroed};
+use crate::layout::{Room, array2, array3};
 use crate::threads;
 
 /// One signal's output.
@@ -28,9 +28,11 @@ pub struct Output {
 pub fn extract_one(ex: &Extractor, signal: &[f32], frame_major: bool) -> Result<Output, Error> {
     let cfg = ex.config();
     let n_frames = cfg.n_frames(signal.len());
-    let mut features = zeroed(n_frames * cfg.n_features());
-    let mut scalars = zeroed(n_frames * cfg.scalars.count());
-    ex.extract_into(signal, layout(frame_major), &mut features, &mut scalars)?;
+    let mut features = Room::new(n_frames * cfg.n_features());
+    let mut scalars = Room::new(n_frames * cfg.scalars.count());
+    ex.extract_into_uninit(signal, layout(frame_major), features.slots(), scalars.slots())?;
+    // SAFETY: `extract_into_uninit` succeeded, so it wrote every value of both.
+    let (features, scalars) = unsafe { (features.into_vec(), scalars.into_vec()) };
     Ok(Output { n_frames, features, scalars })
 }
 
@@ -49,20 +51,21 @@ pub fn extract_many(ex: &Extractor, signals: &[&[f32]], frame_major: bool) -> Re
         .collect()
 }
 
-/// Signals of equal length (`batch × len`, row-major) into `features` (`batch × n_features × n_frames`) and
-/// `scalars` (`batch × n_scalars × n_frames`), or frame-major per signal, on the current rayon pool.
+/// Signals of equal length (`batch × len`, row-major): features (`batch × n_features × n_frames`) and scalars
+/// (`batch × n_scalars × n_frames`), or frame-major per signal, on the current rayon pool.
 pub fn extract_rows(
     ex: &Extractor,
     samples: &[f32],
     len: usize,
     frame_major: bool,
-    features: &mut [f32],
-    scalars: &mut [f32],
-) -> Result<(), (usize, Error)> {
+) -> Result<(Vec<f32>, Vec<f32>), (usize, Error)> {
     let batch = samples.len().checked_div(len).unwrap_or(0);
-    let (per_f, per_s) = (features.len() / batch.max(1), scalars.len() / batch.max(1));
+    let cfg = ex.config();
+    let n_frames = cfg.n_frames(len);
+    let (per_f, per_s) = (cfg.n_features() * n_frames, cfg.scalars.count() * n_frames);
+    let (mut features, mut scalars) = (Room::new(batch * per_f), Room::new(batch * per_s));
     // Chunks of length 0 (no frames, no scalars) cannot come from `chunks_mut`, so carve them by hand.
-    let (mut f_rest, mut s_rest) = (features, scalars);
+    let (mut f_rest, mut s_rest) = (features.slots(), scalars.slots());
     let mut jobs = Vec::with_capacity(batch);
     for signal in samples.chunks_exact(len.max(1)).take(batch) {
         let (f, f_tail) = std::mem::take(&mut f_rest).split_at_mut(per_f);
@@ -72,11 +75,12 @@ pub fn extract_rows(
     }
     let results: Vec<Result<(), Error>> = jobs
         .into_par_iter()
-        .map(|(signal, out_f, out_s)| ex.extract_into(signal, layout(frame_major), out_f, out_s).map(drop))
+        .map(|(signal, out_f, out_s)| ex.extract_into_uninit(signal, layout(frame_major), out_f, out_s).map(drop))
         .collect();
     match results.into_iter().enumerate().find_map(|(i, r)| r.err().map(|e| (i, e))) {
         Some(err) => Err(err),
-        None => Ok(()),
+        // SAFETY: every row's extraction succeeded, so each wrote all of its part of both.
+        None => Ok(unsafe { (features.into_vec(), scalars.into_vec()) }),
     }
 }
 
@@ -170,14 +174,7 @@ impl Offline {
         let cfg = self.inner.config();
         let (n_features, n_scalars, n_frames) = (cfg.n_features(), cfg.scalars.count(), cfg.n_frames(len));
         let (features, scalars) = py
-            .detach(|| {
-                threads::install(threads, || {
-                    let mut features = zeroed(batch * n_features * n_frames);
-                    let mut scalars = zeroed(batch * n_scalars * n_frames);
-                    extract_rows(&self.inner, samples, len, frame_major, &mut features, &mut scalars)
-                        .map(|()| (features, scalars))
-                })
-            })
+            .detach(|| threads::install(threads, || extract_rows(&self.inner, samples, len, frame_major)))
             .map_err(threads_error)?
             .map_err(|(i, e)| core_error(py, e, Some(i)))?;
         let shape = |rows: usize| {
@@ -249,9 +246,7 @@ mod tests {
         let frame_major = extract_many(&ex, &refs, true).unwrap();
         let flat: Vec<f32> = signals.concat();
         let (t, nf) = (config.n_frames(4000), config.n_features());
-        let mut features = vec![0.0; 5 * nf * t];
-        let mut scalars = vec![0.0; 5 * 2 * t];
-        extract_rows(&ex, &flat, 4000, false, &mut features, &mut scalars).unwrap();
+        let (features, scalars) = extract_rows(&ex, &flat, 4000, false).unwrap();
         for (i, one) in singles.iter().enumerate() {
             assert_eq!(transpose(&frame_major[i].features, t, nf), one.features);
             assert_eq!(one.features, many[i].features);
@@ -271,9 +266,7 @@ mod tests {
         let (i, e) = extract_many(&ex, &refs, false).unwrap_err();
         assert_eq!((i, e), (2, Error::NonFinite { index: 17 }));
         let flat = signals.concat();
-        let t = ex.config().n_frames(1000);
-        let (mut f, mut s) = (vec![0.0; 4 * 64 * t], vec![]);
-        let (i, _) = extract_rows(&ex, &flat, 1000, true, &mut f, &mut s).unwrap_err();
+        let (i, _) = extract_rows(&ex, &flat, 1000, true).unwrap_err();
         assert_eq!(i, 2);
     }
 }

@@ -9,6 +9,7 @@
 //! `is_x86_feature_detected!("avx2")`. The type is crate-private so that nothing else can make one.
 
 use core::arch::x86_64::*;
+use core::mem::MaybeUninit;
 use core::ops::{Add, Mul, Neg, Sub};
 
 use super::{Batch, Lane};
@@ -223,7 +224,7 @@ impl Batch for F32x8Avx2 {
         F32x8Avx2(unsafe { _mm256_max_ps(self.0, other.0) })
     }
     #[inline(always)]
-    fn scatter_rows(src: &[Self], dst: &mut [f32], stride: usize) {
+    fn scatter_rows(src: &[Self], dst: &mut [MaybeUninit<f32>], stride: usize) {
         let n = src.len();
         assert!(n <= stride && dst.len() >= 7 * stride + n, "scatter_rows: destination too short");
         let whole = n / 8 * 8;
@@ -231,12 +232,12 @@ impl Batch for F32x8Avx2 {
             let rows = transpose8(core::array::from_fn(|k| src[j + k].0));
             for (l, row) in rows.into_iter().enumerate() {
                 // SAFETY: l·stride + j + 8 ≤ 7·stride + n ≤ dst.len().
-                unsafe { _mm256_storeu_ps(dst.as_mut_ptr().add(l * stride + j), row) };
+                unsafe { _mm256_storeu_ps(dst.as_mut_ptr().add(l * stride + j).cast(), row) };
             }
         }
         for (j, v) in src.iter().enumerate().skip(whole) {
             for (l, x) in v.to_array().into_iter().enumerate() {
-                dst[l * stride + j] = x;
+                dst[l * stride + j].write(x);
             }
         }
     }
