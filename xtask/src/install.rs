@@ -208,7 +208,7 @@ pub(crate) fn web_tools(steps: &mut Steps) -> Result {
         if version_line("trunk").contains(TRUNK_VERSION) {
             return Ok(Outcome::Skipped(format!("trunk {TRUNK_VERSION} on PATH")));
         }
-        cmd::run(cmd::cargo().args(["install", &format!("trunk@{TRUNK_VERSION}"), "--locked"]))?;
+        cmd::run(cargo_install().args([&format!("trunk@{TRUNK_VERSION}"), "--locked"]))?;
         Ok(Outcome::Done)
     })?;
     steps.run("install: wasm-bindgen-cli", || {
@@ -217,7 +217,7 @@ pub(crate) fn web_tools(steps: &mut Steps) -> Result {
             return Ok(Outcome::Skipped(format!("wasm-bindgen {version} on PATH")));
         }
         // Not `--locked`: its lock file wants a crate version the registry mirror lacks.
-        cmd::run(cmd::cargo().args(["install", &format!("wasm-bindgen-cli@{version}")]))?;
+        cmd::run(cargo_install().arg(format!("wasm-bindgen-cli@{version}")))?;
         Ok(Outcome::Done)
     })?;
     steps.run("install: wasm-opt (npm binaryen)", || {
@@ -236,6 +236,19 @@ pub(crate) fn web_tools(steps: &mut Steps) -> Result {
         )?;
         Ok(Outcome::Done)
     })
+}
+
+/// `cargo install` with a profile that compiles quickly. trunk's own release profile is fat LTO in one codegen
+/// unit, which alone takes most of a cold CI run's install time on two cores; neither tool's own speed matters
+/// here (they serve files and rewrite one wasm module).
+fn cargo_install() -> Command {
+    let mut install = cmd::cargo();
+    install
+        .arg("install")
+        .env("CARGO_PROFILE_RELEASE_LTO", "false")
+        .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "16")
+        .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "1");
+    install
 }
 
 /// The browser tests' tools: Debian's chromium and chromium-driver (apt), playwright-core (npm, under
