@@ -119,8 +119,9 @@ impl Lane for f32 {
     }
 }
 
-/// Eight frames in lanes, plus the whole-frame data movement offline extraction needs.
-pub trait Batch: Lane + Default {
+/// Eight frames in lanes, plus the whole-frame data movement offline extraction needs. (`Send + 'static` so that
+/// an [`offline::Scratch`](crate::offline::Scratch) can keep buffers of lanes between calls.)
+pub trait Batch: Lane + Default + Send + 'static {
     /// The eight lanes.
     fn from_array(a: [f32; 8]) -> Self;
     /// The eight lanes as an array.

@@ -31,7 +31,7 @@ pub use error::{ConfigError, Error};
 pub use lane::{Batch, F32x8, Lane};
 pub use log::ln;
 #[cfg(feature = "alloc")]
-pub use offline::{Extractor, Features, Layout, extract};
+pub use offline::{Extractor, Features, Layout, Scratch, extract};
 pub use plan::Plan;
 pub use preset::preset;
 #[cfg(feature = "alloc")]

@@ -6,7 +6,9 @@ use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use rayon::prelude::*;
 use stapes_core::config::Scalars;
-use stapes_core::{Error, Extractor, Layout};
+use stapes_core::{Error, Extractor, Layout, Scratch};
+use std::cell::RefCell;
+use std::mem::MaybeUninit;
 
 use crate::config::parse_py;
 use crate::errors::core_error;
@@ -30,14 +32,28 @@ pub fn extract_one(ex: &Extractor, signal: &[f32], frame_major: bool) -> Result<
     let n_frames = cfg.n_frames(signal.len());
     let mut features = Room::new(n_frames * cfg.n_features());
     let mut scalars = Room::new(n_frames * cfg.scalars.count());
-    ex.extract_into_uninit(signal, layout(frame_major), features.slots(), scalars.slots())?;
+    extract_uninit(ex, signal, frame_major, features.slots(), scalars.slots())?;
     // SAFETY: `extract_into_uninit` succeeded, so it wrote every value of both.
     let (features, scalars) = unsafe { (features.into_vec(), scalars.into_vec()) };
     Ok(Output { n_frames, features, scalars })
 }
 
-fn layout(frame_major: bool) -> Layout {
-    if frame_major { Layout::FrameMajor } else { Layout::FeatureMajor }
+thread_local! {
+    /// Each thread's working memory for extraction, kept between calls: the dataset case is thousands of short
+    /// calls on the same few threads.
+    static SCRATCH: RefCell<Scratch> = RefCell::default();
+}
+
+/// [`Extractor::extract_into_uninit`] with this thread's scratch.
+fn extract_uninit(
+    ex: &Extractor,
+    signal: &[f32],
+    frame_major: bool,
+    features: &mut [MaybeUninit<f32>],
+    scalars: &mut [MaybeUninit<f32>],
+) -> Result<usize, Error> {
+    let layout = if frame_major { Layout::FrameMajor } else { Layout::FeatureMajor };
+    SCRATCH.with_borrow_mut(|scratch| ex.extract_into_uninit(signal, layout, features, scalars, scratch))
 }
 
 /// Every signal on the current rayon pool; the error names the first failing signal.
@@ -75,7 +91,7 @@ pub fn extract_rows(
     }
     let results: Vec<Result<(), Error>> = jobs
         .into_par_iter()
-        .map(|(signal, out_f, out_s)| ex.extract_into_uninit(signal, layout(frame_major), out_f, out_s).map(drop))
+        .map(|(signal, out_f, out_s)| extract_uninit(ex, signal, frame_major, out_f, out_s).map(drop))
         .collect();
     match results.into_iter().enumerate().find_map(|(i, r)| r.err().map(|e| (i, e))) {
         Some(err) => Err(err),
