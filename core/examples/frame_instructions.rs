@@ -5,9 +5,10 @@
 //! `frame_instructions <preset | logmel-512-160-64 | fft-N> <seconds of 16 kHz audio>`
 
 use std::hint::black_box;
+use std::mem::MaybeUninit;
 
 use stapes_core::fft::RealFft;
-use stapes_core::{Config, Extractor, Layout, preset};
+use stapes_core::{Config, Extractor, Layout, Scratch, preset};
 
 /// A tone plus noise from a fixed LCG: every run sees the same samples.
 fn signal(n: usize) -> Vec<f32> {
@@ -50,8 +51,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let x = signal(samples);
     let extractor = Extractor::new(&config)?;
     let n_frames = config.n_frames(x.len());
-    let mut features = vec![0.0; n_frames * config.n_features()];
-    extractor.extract_into(black_box(&x), Layout::FeatureMajor, &mut features, &mut [])?;
+    let mut features = vec![MaybeUninit::uninit(); n_frames * config.n_features()];
+    let mut scratch = Scratch::default();
+    extractor.extract_into_uninit(black_box(&x), Layout::FeatureMajor, &mut features, &mut [], &mut scratch)?;
     black_box(&features);
     println!("frames {n_frames}");
     Ok(())
