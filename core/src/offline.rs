@@ -68,9 +68,16 @@ impl Extractor {
     pub fn extract(&self, signal: &[f32]) -> Result<Features, Error> {
         let cfg = self.config();
         let (n_frames, n_features, n_scalars) = (cfg.n_frames(signal.len()), cfg.n_features(), cfg.scalars.count());
-        let mut data = vec![0.0f32; n_frames * n_features];
-        let mut scalars = vec![0.0f32; n_frames * n_scalars];
-        self.extract_into(signal, Layout::FrameMajor, &mut data, &mut scalars)?;
+        let (n_data, n_scalar_values) = (n_frames * n_features, n_frames * n_scalars);
+        // Left uninitialised rather than zeroed first: the extraction writes every value.
+        let (mut data, mut scalars) = (Vec::with_capacity(n_data), Vec::with_capacity(n_scalar_values));
+        let (data_room, scalar_room) = (data.spare_capacity_mut(), scalars.spare_capacity_mut());
+        self.extract_into_uninit(signal, Layout::FrameMajor, data_room, scalar_room, &mut Scratch::default())?;
+        // SAFETY: the extraction succeeded, so it wrote the first `n_data` and `n_scalar_values` values.
+        unsafe {
+            data.set_len(n_data);
+            scalars.set_len(n_scalar_values);
+        }
         Ok(Features { n_frames, n_features, data, n_scalars, scalars })
     }
 
