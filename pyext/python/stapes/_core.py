@@ -271,7 +271,7 @@ def _check_sr(config: Config, sr: int | float | None) -> None:
 
 
 def _check_size(config: Config, n_samples: int, batch: int = 1) -> None:
-    values = config.n_frames(n_samples) * max(config.n_features, 1) * batch
+    values = config._native.output_values(n_samples) * batch
     if values > MAX_OUTPUT_VALUES:
         raise ValueError(
             f"the output would hold {values} values ({values * 4 / 2**30:.1f} GiB), more than stapes allows "
@@ -316,7 +316,8 @@ def extract(
     """
     cfg = _resolve(config)
     _check_sr(cfg, sr)
-    if _is_list_of_signals(y):
+    # A numpy array is never a list of signals: the common call skips that test.
+    if type(y) is not np.ndarray and _is_list_of_signals(y):
         signals = [_signal(s, f"batch item {i}") for i, s in enumerate(cast(Sequence[ArrayLike], y))]
         for s in signals:
             _check_size(cfg, s.size)
