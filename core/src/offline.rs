@@ -685,6 +685,17 @@ mod tests {
         assert!(checked[0] >= 3 && checked[1] >= 6, "both sides of the skip are checked: {checked:?}");
     }
 
+    /// Each preset as shipped and in its streamable form with every scalar.
+    fn preset_variants() -> impl Iterator<Item = (&'static str, [Config; 2])> {
+        crate::preset::NAMES.into_iter().map(|name| {
+            let shipped = crate::preset(name).unwrap();
+            let mut streamable = shipped.clone();
+            streamable.normalize = Normalize::None;
+            streamable.scalars = Scalars::ALL;
+            (name, [shipped, streamable])
+        })
+    }
+
     /// A scratch passed from config to config, through failed calls too, gives the bits of a fresh one: no call
     /// reads what the one before left in it.
     #[test]
@@ -695,12 +706,8 @@ mod tests {
         broken[8_000] = f32::NAN;
         let mut scratch = Scratch::default();
         let mut compared = 0;
-        for name in crate::preset::NAMES {
-            let shipped = crate::preset(name).unwrap();
-            let mut streamable = shipped.clone();
-            streamable.normalize = Normalize::None;
-            streamable.scalars = Scalars::ALL;
-            for config in [shipped, streamable] {
+        for (name, configs) in preset_variants() {
+            for config in configs {
                 let ex = Extractor::new(&config).unwrap();
                 for signal in [&x, &broken, &loud] {
                     let t = config.n_frames(signal.len());
@@ -729,12 +736,8 @@ mod tests {
     #[test]
     fn dispatched_lanes_equal_baseline_lanes() {
         let x: Vec<f32> = (0..23_456).map(|i| ((i * 7919 % 1000) as f32 / 500.0 - 1.0) * 0.3).collect();
-        for name in crate::preset::NAMES {
-            let shipped = crate::preset(name).unwrap();
-            let mut streamable = shipped.clone();
-            streamable.normalize = Normalize::None;
-            streamable.scalars = Scalars::ALL;
-            for config in [shipped, streamable] {
+        for (name, configs) in preset_variants() {
+            for config in configs {
                 let ex = Extractor::new(&config).unwrap();
                 let t = config.n_frames(x.len());
                 let run = |baseline: bool| {
