@@ -592,6 +592,13 @@ mod tests {
             probe.set_lane(i, x);
             assert_eq!(probe.all_positive_normal(), crate::log::is_positive_normal(x), "{x:e}");
         }
+        // The normal range's edges, either side, both signs, and NaNs of both signs.
+        let edges = [0x0080_0000, 0x007f_ffff, 0x7f7f_ffff, 0x7f80_0000, 0x7fc0_0000, 0x0000_0001, 0x3f80_0000];
+        for x in edges.into_iter().flat_map(|bits: u32| [bits, bits | 0x8000_0000]).map(f32::from_bits) {
+            let mut probe = B::splat(3.0);
+            probe.set_lane(5, x);
+            assert_eq!(probe.all_positive_normal(), crate::log::is_positive_normal(x), "{x:e} ({:#x})", x.to_bits());
+        }
         // Gather and scatter: every length's quads and tail, with and without weights.
         let rows: Vec<Vec<f32>> = (0..8).map(|l| (0..19).map(|j| (l * 100 + j) as f32 * 0.37).collect()).collect();
         let w: Vec<f32> = (0..19).map(|j| 1.0 / (j as f32 + 3.0)).collect();

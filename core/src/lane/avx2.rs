@@ -89,13 +89,15 @@ impl Lane for F32x8Avx2 {
     fn sqrt(self) -> Self {
         F32x8Avx2(unsafe { _mm256_sqrt_ps(self.0) })
     }
-    /// `MIN_POSITIVE ≤ x < ∞` in all eight lanes (ordered compares: false for NaN).
+    /// `MIN_POSITIVE ≤ x < ∞` in all eight lanes, as one integer compare: the positive normal bit patterns
+    /// `0x0080_0000..0x7f80_0000`, shifted by `0x7f80_0000`, are exactly the signed integers below `0xff00_0000`
+    /// (two float compares and their `and` cost 3 more of the log's 45 instructions per vector).
     #[inline(always)]
     fn all_positive_normal(self) -> bool {
         unsafe {
-            let ge = _mm256_cmp_ps::<_CMP_GE_OQ>(self.0, _mm256_set1_ps(f32::MIN_POSITIVE));
-            let lt = _mm256_cmp_ps::<_CMP_LT_OQ>(self.0, _mm256_set1_ps(f32::INFINITY));
-            _mm256_movemask_ps(_mm256_and_ps(ge, lt)) == 0xff
+            let shifted = _mm256_add_epi32(_mm256_castps_si256(self.0), _mm256_set1_epi32(0x7f80_0000));
+            let normal = _mm256_cmpgt_epi32(_mm256_set1_epi32(0xff00_0000_u32 as i32), shifted);
+            _mm256_movemask_ps(_mm256_castsi256_ps(normal)) == 0xff
         }
     }
     type LnConsts = LnConsts;
