@@ -162,8 +162,8 @@ pub(crate) fn spectrum<T: Lane>(plan: &Plan, tables: &Tables<'_>, work: &mut Wor
 /// Mel bank (or the linear spectrum) then the log, into `row` (`n_bands` long).
 #[cfg_attr(all(target_arch = "x86_64", not(debug_assertions)), inline(always))]
 pub(crate) fn compress<T: Lane>(plan: &Plan, tables: &Tables<'_>, spec: &[T], row: &mut [T]) {
-    if plan.config().mel.is_some() {
-        kernel!(T, crate::mel::apply(plan.bands(), tables.mel_weights, spec, row));
+    if let Some(bank) = plan.bank() {
+        kernel!(T, bank.apply(tables.mel_weights, spec, row));
     } else {
         row.copy_from_slice(spec);
     }

@@ -4,10 +4,10 @@
 
 use core::ops::Range;
 
-use crate::config::{Config, MAX_MELS};
+use crate::config::Config;
 use crate::error::{ConfigError, Error};
 use crate::fft::FftPlan;
-use crate::mel::{self, Band};
+use crate::mel::Bank;
 use crate::{dct, window};
 
 /// Everything derived from a config that is needed to run it, minus the tables themselves.
@@ -15,7 +15,7 @@ use crate::{dct, window};
 pub struct Plan {
     config: Config,
     fft: FftPlan,
-    bands: [Band; MAX_MELS],
+    bank: Option<Bank>,
     /// Rows before the DCT: mel bands, or FFT bins without a mel bank.
     pub(crate) n_bands: usize,
     /// Where the window starts inside the span and inside the FFT buffer.
@@ -45,8 +45,7 @@ impl Plan {
         let win = config.frames.win_length as usize;
         let span = config.span();
         let n_bands = config.mel.map_or(bins, |m| m.n_mels as usize);
-        let mut bands = [Band::default(); MAX_MELS];
-        let mel_len = config.mel.map_or(0, |m| mel::layout(&m, config.sample_rate, n_fft, &mut bands));
+        let bank = config.mel.map(|m| Bank::new(&m, config.sample_rate, n_fft));
         let dct_len = config.mfcc.map_or(0, |m| m.n_mfcc as usize * n_bands);
         let mut at = 0;
         let mut take = |len: usize| {
@@ -56,11 +55,11 @@ impl Plan {
         Ok(Plan {
             fft_table: take(fft.table_len()),
             window: take(win),
-            mel_weights: take(mel_len),
+            mel_weights: take(bank.as_ref().map_or(0, Bank::n_weights)),
             dct: take(dct_len),
             config: config.clone(),
             fft,
-            bands,
+            bank,
             n_bands,
             woff: (span - win) / 2,
         })
@@ -76,10 +75,9 @@ impl Plan {
         &self.fft
     }
 
-    /// The mel bands (empty without a mel bank).
-    pub fn bands(&self) -> &[Band] {
-        let n = self.config.mel.map_or(0, |m| m.n_mels as usize);
-        &self.bands[..n]
+    /// The mel filterbank's layout, if the config has one.
+    pub fn bank(&self) -> Option<&Bank> {
+        self.bank.as_ref()
     }
 
     /// f32 elements of table storage [`Plan::fill_tables`] needs.
@@ -94,9 +92,8 @@ impl Plan {
         let storage = storage.get_mut(..need).ok_or(Error::Storage { expected: need, got })?;
         self.fft.fill_table(&mut storage[self.fft_table.clone()])?;
         window::fill(&self.config.window, &mut storage[self.window.clone()]);
-        if let Some(m) = &self.config.mel {
-            let n = self.config.frames.n_fft as usize;
-            mel::fill(m, self.config.sample_rate, n, self.bands(), &mut storage[self.mel_weights.clone()]);
+        if let Some(bank) = &self.bank {
+            bank.fill(&mut storage[self.mel_weights.clone()]);
         }
         if let Some(m) = &self.config.mfcc {
             dct::fill(m, self.n_bands, &mut storage[self.dct.clone()]);
