@@ -582,13 +582,17 @@ impl Source<'_> {
         self.signal.get(start..start + g.span)
     }
 
-    /// The samples of frames `frames` if there are eight and all lie wholly inside the signal.
+    /// The samples of frames `frames` if there are eight and all lie wholly inside the signal: then the first
+    /// starts inside it and the last ends inside it: one test for all eight, half the instructions of asking
+    /// each frame.
     fn whole_frames(&self, frames: core::ops::Range<usize>) -> Option<[&[f32]; 8]> {
         if frames.len() != F32x8::WIDTH {
             return None;
         }
-        let rows: [Option<&[f32]>; 8] = core::array::from_fn(|l| self.inside(frames.start + l));
-        rows.iter().all(Option::is_some).then(|| rows.map(Option::unwrap_or_default))
+        let g = self.geometry;
+        let start = (frames.start * g.hop).checked_sub(g.pad)?;
+        let block = self.signal.get(start..start + (F32x8::WIDTH - 1) * g.hop + g.span)?;
+        Some(core::array::from_fn(|l| &block[l * g.hop..][..g.span]))
     }
 
     /// Each lane's frame, unscaled: the signal's own samples where the frame lies inside it, otherwise a padded
