@@ -135,6 +135,8 @@ pub trait Batch: Lane + Default + Send + 'static {
     /// Lane by lane the larger of `self` and `other`, and `other` where either is NaN (x86's `maxps`), so
     /// that a running maximum kept in `other` ignores NaNs as `f32::max` does.
     fn max_lanes(self, other: Self) -> Self;
+    /// Lane by lane the smaller of `self` and `other`, and `other` where either is NaN (x86's `minps`).
+    fn min_lanes(self, other: Self) -> Self;
 }
 
 /// Work over batches of eight frames, generic over the lane type so that [`dispatch`] can pick one.
@@ -214,6 +216,10 @@ impl Batch for F32x8 {
     #[inline(always)]
     fn max_lanes(self, other: Self) -> Self {
         F32x8(simd::max(self.0, other.0))
+    }
+    #[inline(always)]
+    fn min_lanes(self, other: Self) -> Self {
+        F32x8(simd::min(self.0, other.0))
     }
 }
 
@@ -420,6 +426,11 @@ mod simd {
         unsafe { [_mm_max_ps(a[0], b[0]), _mm_max_ps(a[1], b[1])] }
     }
     #[inline(always)]
+    pub fn min(a: Inner, b: Inner) -> Inner {
+        use core::arch::x86_64::_mm_min_ps;
+        unsafe { [_mm_min_ps(a[0], b[0]), _mm_min_ps(a[1], b[1])] }
+    }
+    #[inline(always)]
     pub fn sqrt(a: Inner) -> Inner {
         use core::arch::x86_64::_mm_sqrt_ps;
         unsafe { [_mm_sqrt_ps(a[0]), _mm_sqrt_ps(a[1])] }
@@ -530,6 +541,10 @@ mod simd {
         core::array::from_fn(|i| if a[i] > b[i] { a[i] } else { b[i] })
     }
     #[inline(always)]
+    pub fn min(a: Inner, b: Inner) -> Inner {
+        core::array::from_fn(|i| if a[i] < b[i] { a[i] } else { b[i] })
+    }
+    #[inline(always)]
     pub fn sqrt(a: Inner) -> Inner {
         a.map(crate::sqrt::sqrt)
     }
@@ -584,6 +599,9 @@ mod tests {
             // A running maximum in `other` ignores a NaN in `self`, and the larger number wins either way round.
             let (bigger, nan) = (specials.max_lanes(B::splat(1.0)).lane(i), B::splat(f32::NAN).max_lanes(specials));
             assert_eq!(bigger.to_bits(), if x > 1.0 { x } else { 1.0 }.to_bits(), "{x:e}");
+            assert_eq!(nan.lane(i).to_bits(), x.to_bits());
+            let (smaller, nan) = (specials.min_lanes(B::splat(1.0)).lane(i), B::splat(f32::NAN).min_lanes(specials));
+            assert_eq!(smaller.to_bits(), if x < 1.0 { x } else { 1.0 }.to_bits(), "{x:e}");
             assert_eq!(nan.lane(i).to_bits(), x.to_bits());
             assert_eq!(specials.sqrt().lane(i).to_bits(), crate::sqrt::sqrt(x).to_bits());
             assert_eq!(a.sqrt().lane(i).to_bits(), crate::sqrt::sqrt(a.lane(i)).to_bits());

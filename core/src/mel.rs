@@ -75,7 +75,7 @@ impl Bank {
         let bins = self.n_fft / 2 + 1;
         assert!(weights.len() >= self.n_weights && spectrum.len() >= bins, "a table and spectrum for this bank");
         let mut rest = &weights[..self.n_weights];
-        for (band, o) in self.bands().iter().zip(out.iter_mut()) {
+        for (o, band) in out.iter_mut().zip(self.bands()) {
             let (start, len) = (band.start as usize, band.len as usize);
             // SAFETY: in `new` the lengths add up to `n_weights` and every band ends at or before `bins` (its bins
             // are among `for_each_weight`'s, all below `bins`), and both slices are that long at least (asserted).

@@ -156,8 +156,7 @@ impl Extractor {
         if cfg.mfcc.is_none() {
             let mut extent = Extent::<B>::new();
             self.stage_a::<B>(&mut buffers.stage_a, signal, scalars, |t0, lanes, row, _| {
-                features.put(t0, lanes, row);
-                extent.add(lanes, row);
+                features.put_seen(t0, lanes, row, &mut extent);
             })?;
             let floor = extent.max() - range;
             // Speech and music rarely span the whole range: then the clamp changes nothing, and without an affine
@@ -187,8 +186,7 @@ impl Extractor {
         let mut energies = vec![0.0f32; n_frames];
         let mut extent = Extent::<B>::new();
         self.stage_a::<B>(&mut buffers.stage_a, signal, scalars, |t0, lanes, row, energy| {
-            bands.put(t0, lanes, row);
-            extent.add(lanes, row);
+            bands.put_seen(t0, lanes, row, &mut extent);
             for l in 0..lanes {
                 energies[t0 + l] = energy.lane(l);
             }
@@ -424,29 +422,42 @@ impl<'a> Sink<'a> {
     /// Frames `t0..t0 + lanes` from the lanes of `row` (`width` values).
     #[cfg_attr(all(target_arch = "x86_64", not(debug_assertions)), inline(always))]
     pub(crate) fn put<B: Batch>(&mut self, t0: usize, lanes: usize, row: &[B]) {
+        self.put_seen(t0, lanes, row, &mut ());
+    }
+
+    /// [`put`](Self::put), showing `seer` every vector of `row` in the same pass, while it is in a register (a
+    /// second pass over `row` reloaded every vector).
+    #[cfg_attr(all(target_arch = "x86_64", not(debug_assertions)), inline(always))]
+    pub(crate) fn put_seen<B: Batch>(&mut self, t0: usize, lanes: usize, row: &[B], seer: &mut impl Seer<B>) {
         assert_eq!(row.len(), self.width, "a sink's frames have its width");
         let (n, width) = (self.n_frames, self.width);
         match self.layout {
-            Layout::FrameMajor if lanes == B::WIDTH => B::scatter_rows(row, &mut self.data[t0 * width..], width),
+            Layout::FrameMajor if lanes == B::WIDTH => {
+                row.iter().for_each(|&v| seer.see(lanes, v));
+                B::scatter_rows(row, &mut self.data[t0 * width..], width);
+            }
             Layout::FeatureMajor if lanes == B::WIDTH => {
-                for (column, v) in self.data.chunks_exact_mut(n).zip(row) {
+                for (column, &v) in self.data.chunks_exact_mut(n).zip(row) {
                     column[t0..t0 + B::WIDTH].write_copy_of_slice(&v.to_array());
+                    seer.see(lanes, v);
                 }
             }
             // The last, partial batch of a signal: each value's lanes out of one copy of the vector (5
             // instructions a value; reading it lane by lane took 16).
             Layout::FrameMajor => {
-                for (j, v) in row.iter().enumerate() {
+                for (j, &v) in row.iter().enumerate() {
                     for (l, x) in v.to_array().into_iter().take(lanes).enumerate() {
                         self.data[(t0 + l) * width + j].write(x);
                     }
+                    seer.see(lanes, v);
                 }
             }
             Layout::FeatureMajor => {
-                for (column, v) in self.data.chunks_exact_mut(n).zip(row) {
+                for (column, &v) in self.data.chunks_exact_mut(n).zip(row) {
                     for (d, x) in column[t0..t0 + lanes].iter_mut().zip(v.to_array()) {
                         d.write(x);
                     }
+                    seer.see(lanes, v);
                 }
             }
         }
@@ -487,41 +498,49 @@ impl<'a> Sink<'a> {
     }
 }
 
+/// What sees the vectors a [`Sink`] stores, as it stores them: `lanes` of each are frames.
+pub(crate) trait Seer<B> {
+    fn see(&mut self, lanes: usize, v: B);
+}
+
+/// Nothing sees them.
+impl<B> Seer<B> for () {
+    #[inline(always)]
+    fn see(&mut self, _: usize, _: B) {}
+}
+
 /// What the utterance clamp needs to know of stage A's values, kept as the batches go by: the largest (NaNs
 /// ignored, as `f32::max` does), the smallest, and whether all are finite. Neither extreme of a set depends on the
 /// order it is taken in, so this equals a pass over the output afterwards, without reading it back from memory.
 struct Extent<B> {
-    /// Lane by lane: the largest value; the largest negated value (`−min x = max −x`, negation being exact); the
-    /// sum of `x − x`, zero while every value is finite and NaN after an infinity or a NaN.
+    /// Lane by lane: the largest value; the smallest (NaNs aside: they make the sum NaN); the sum of `x − x`,
+    /// zero while every value is finite and NaN after an infinity or a NaN.
     lanes: [B; 3],
     /// The same over the frames of a last, partial batch.
     rest: [f32; 3],
 }
 
-impl<B: Batch> Extent<B> {
-    fn new() -> Self {
-        let start = [f32::NEG_INFINITY, f32::NEG_INFINITY, 0.0];
-        Extent { lanes: start.map(B::splat), rest: start }
-    }
-
-    /// Frames `0..lanes` of a batch of bands (the lanes past them hold silence, not frames).
+impl<B: Batch> Seer<B> for Extent<B> {
+    /// Lanes `0..lanes` of a vector of bands (the lanes past them hold silence, not frames).
     #[cfg_attr(all(target_arch = "x86_64", not(debug_assertions)), inline(always))]
     #[allow(clippy::eq_op, reason = "x − x is the test")]
-    fn add(&mut self, lanes: usize, row: &[B]) {
+    fn see(&mut self, lanes: usize, v: B) {
         if lanes == B::WIDTH {
-            let [mut max, mut neg_min, mut spread] = self.lanes;
-            for &v in row {
-                max = v.max_lanes(max);
-                neg_min = (-v).max_lanes(neg_min);
-                spread = spread + (v - v);
-            }
-            self.lanes = [max, neg_min, spread];
+            let [max, min, spread] = &mut self.lanes;
+            (*max, *min, *spread) = (v.max_lanes(*max), v.min_lanes(*min), *spread + (v - v));
         } else {
-            let [max, neg_min, spread] = &mut self.rest;
-            for x in row.iter().flat_map(|v| (0..lanes).map(|l| v.lane(l))) {
-                (*max, *neg_min, *spread) = (max.max(x), neg_min.max(-x), *spread + (x - x));
+            let [max, min, spread] = &mut self.rest;
+            for x in v.to_array().into_iter().take(lanes) {
+                (*max, *min, *spread) = (max.max(x), min.min(x), *spread + (x - x));
             }
         }
+    }
+}
+
+impl<B: Batch> Extent<B> {
+    fn new() -> Self {
+        let start = [f32::NEG_INFINITY, f32::INFINITY, 0.0];
+        Extent { lanes: start.map(B::splat), rest: start }
     }
 
     /// Lane `i` of the batches' values folded with `f` into that of the partial batch.
@@ -535,7 +554,7 @@ impl<B: Batch> Extent<B> {
 
     /// Whether every value is finite and at least `floor`, so that clamping them at `floor` changes none.
     fn all_at_least(&self, floor: f32) -> bool {
-        self.fold(2, |a, b| a + b) == 0.0 && -self.fold(1, f32::max) >= floor
+        self.fold(2, |a, b| a + b) == 0.0 && self.fold(1, f32::min) >= floor
     }
 }
 

@@ -226,6 +226,10 @@ impl Batch for F32x8Avx2 {
         F32x8Avx2(unsafe { _mm256_max_ps(self.0, other.0) })
     }
     #[inline(always)]
+    fn min_lanes(self, other: Self) -> Self {
+        F32x8Avx2(unsafe { _mm256_min_ps(self.0, other.0) })
+    }
+    #[inline(always)]
     fn scatter_rows(src: &[Self], dst: &mut [MaybeUninit<f32>], stride: usize) {
         let n = src.len();
         assert!(n <= stride && dst.len() >= 7 * stride + n, "scatter_rows: destination too short");
