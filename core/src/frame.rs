@@ -167,25 +167,43 @@ pub(crate) fn compress<T: Lane>(plan: &Plan, tables: &Tables<'_>, spec: &[T], ro
     } else {
         row.copy_from_slice(spec);
     }
-    kernel!(T, log(plan.config().log, row));
+    if let Some(c) = plan.compression {
+        kernel!(T, c.apply(row));
+    }
 }
 
 /// 1/ln(10) and 10/ln(10) rounded to f32: log10 and dB are `ln` times these.
 const LOG10_E: f32 = core::f32::consts::LOG10_E;
 const DB_PER_NEPER: f32 = 10.0 * core::f32::consts::LOG10_E;
 
-/// Every compression is `ln(max(x + offset, floor))`, then for log10 and dB a scale and a shift.
-#[cfg_attr(all(target_arch = "x86_64", not(debug_assertions)), inline(always))]
-fn log<T: Lane>(log: Log, row: &mut [T]) {
-    let (offset, floor, post) = match log {
-        Log::None => return,
-        Log::Ln { offset, floor } => (offset, floor, None),
-        Log::Log10 { floor } => (0.0, floor, Some((LOG10_E, 0.0))),
-        Log::Db { amin, reference } => (0.0, amin, Some((DB_PER_NEPER, ln(reference.max(amin)) * DB_PER_NEPER))),
-    };
-    match post {
-        None => ln_clamped(row, offset, floor, |x| x),
-        Some((scale, shift)) => ln_clamped(row, offset, floor, |x| x * T::splat(scale) - T::splat(shift)),
+/// A compression as the log pass takes it: `ln(max(x + offset, floor))`, then for log10 and dB `x · scale −
+/// shift`. Made once per plan, since the dB shift is a log itself.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Compression {
+    offset: f32,
+    floor: f32,
+    post: Option<(f32, f32)>,
+}
+
+impl Compression {
+    /// The compression of `log` (none for [`Log::None`]).
+    pub(crate) fn of(log: Log) -> Option<Self> {
+        let (offset, floor, post) = match log {
+            Log::None => return None,
+            Log::Ln { offset, floor } => (offset, floor, None),
+            Log::Log10 { floor } => (0.0, floor, Some((LOG10_E, 0.0))),
+            Log::Db { amin, reference } => (0.0, amin, Some((DB_PER_NEPER, ln(reference.max(amin)) * DB_PER_NEPER))),
+        };
+        Some(Compression { offset, floor, post })
+    }
+
+    /// Compresses every value of `row`.
+    #[cfg_attr(all(target_arch = "x86_64", not(debug_assertions)), inline(always))]
+    fn apply<T: Lane>(self, row: &mut [T]) {
+        match self.post {
+            None => ln_clamped(row, self.offset, self.floor, |x| x),
+            Some((scale, shift)) => ln_clamped(row, self.offset, self.floor, |x| x * T::splat(scale) - T::splat(shift)),
+        }
     }
 }
 

@@ -7,6 +7,7 @@ use core::ops::Range;
 use crate::config::Config;
 use crate::error::{ConfigError, Error};
 use crate::fft::FftPlan;
+use crate::frame::Compression;
 use crate::mel::Bank;
 use crate::{dct, window};
 
@@ -20,6 +21,7 @@ pub struct Plan {
     pub(crate) n_bands: usize,
     /// Where the window starts inside the span and inside the FFT buffer.
     pub(crate) woff: usize,
+    pub(crate) compression: Option<Compression>,
     fft_table: Range<usize>,
     window: Range<usize>,
     mel_weights: Range<usize>,
@@ -62,6 +64,7 @@ impl Plan {
             bank,
             n_bands,
             woff: (span - win) / 2,
+            compression: Compression::of(config.log),
         })
     }
 
