@@ -10,6 +10,11 @@ pub trait Bins<T> {
     fn holds(&self, n: usize) -> Result<(), usize>;
     /// Stores bin `k < n`.
     fn put(&mut self, k: usize, re: T, im: T);
+    /// [`put`](Self::put) without a bounds check, for an index the compiler cannot bound itself.
+    ///
+    /// # Safety
+    /// [`holds`](Self::holds)`(n)` returned `Ok`, and `k < n`.
+    unsafe fn put_unchecked(&mut self, k: usize, re: T, im: T);
 }
 
 /// `Ok` if `len == n`, else `Err(len)`.
@@ -26,6 +31,11 @@ impl<T> Bins<T> for (&mut [T], &mut [T]) {
     fn put(&mut self, k: usize, re: T, im: T) {
         (self.0[k], self.1[k]) = (re, im);
     }
+    #[inline(always)]
+    unsafe fn put_unchecked(&mut self, k: usize, re: T, im: T) {
+        // SAFETY: `k` is below both lengths (the caller's promise).
+        unsafe { (*self.0.get_unchecked_mut(k), *self.1.get_unchecked_mut(k)) = (re, im) };
+    }
 }
 
 /// One value per bin, `f(re, im)`, into a slice: a power or magnitude spectrum without a second pass.
@@ -39,5 +49,10 @@ impl<T, O, F: FnMut(T, T) -> O> Bins<T> for Map<'_, O, F> {
     #[inline(always)]
     fn put(&mut self, k: usize, re: T, im: T) {
         self.0[k] = (self.1)(re, im);
+    }
+    #[inline(always)]
+    unsafe fn put_unchecked(&mut self, k: usize, re: T, im: T) {
+        // SAFETY: `k` is below the length (the caller's promise).
+        unsafe { *self.0.get_unchecked_mut(k) = (self.1)(re, im) };
     }
 }

@@ -195,7 +195,8 @@ impl FftPlan {
         if self.is_even() {
             let (stages, split) = table.split_at(table.len() - real::table_len(m));
             stockham::transform(self.radices(), stages, Input::Pairs(input.as_chunks().0), a, b);
-            real::split(split.as_chunks().0, a, &mut bins);
+            // SAFETY: `bins` holds `self.bins()` (checked above), m + 1 for an even n.
+            unsafe { real::split(split.as_chunks().0, a, &mut bins) };
         } else {
             stockham::transform(self.radices(), table, Input::Reals(input), a, b);
             // Bins above n/2 are the conjugate mirror of those below: drop them. Bin 0's imaginary part is a sum
