@@ -74,7 +74,7 @@ pub fn ln(x: f32) -> f32 {
 #[cfg_attr(all(target_arch = "x86_64", not(debug_assertions)), inline(always))]
 pub fn ln_clamped<T: Lane>(xs: &mut [T], offset: f32, floor: f32, then: impl Fn(T) -> T) {
     // Values here are sums of non-negative products plus a non-negative offset, never −0. So adding a zero offset
-    // changes none and is left out (2 instructions in 42 on x86_64), and `max`, which may pick either zero for
+    // changes none and is left out (one instruction in 42 on x86_64), and `max`, which may pick either zero for
     // (−0, +0) depending on the target, is exact everywhere.
     if offset == 0.0 {
         ln_each(xs, |v| v.max_with(floor), then);

@@ -68,7 +68,7 @@ impl Bank {
     /// Applies the filterbank: `out[m] = Σ w·spectrum[k]` over band `m`, in bin order.
     ///
     /// Bands are short (2 to 23 bins for 64 bands at 512 points), so the work around each band's products is
-    /// what costs; the bounds are checked once here rather than twice per band (48 instructions fewer per
+    /// what costs; the bounds are checked once here rather than twice per band (47 instructions fewer per
     /// 512/160/64 frame on x86_64).
     #[cfg_attr(all(target_arch = "x86_64", not(debug_assertions)), inline(always))]
     pub fn apply<T: crate::Lane>(&self, weights: &[f32], spectrum: &[T], out: &mut [T]) {
