@@ -183,9 +183,8 @@ impl Extractor {
                 // Only the batches with a value below the floor are read back from memory: speech and music rarely
                 // span the whole range, and then none is (Whisper's clamp and (x + 4) / 4 took a pass over all of
                 // the output: 19 MB read and written for 10 minutes of whisper-80).
-                for (t0, _) in
-                    (0..n_frames).step_by(B::WIDTH).zip(lows.iter()).filter(|&(_, &low)| clamp && low < floor)
-                {
+                let starts = (0..n_frames).step_by(B::WIDTH).zip(lows.iter());
+                for (t0, _) in starts.filter(|&(_, &low)| clamp && low < floor) {
                     let frames = t0..(t0 + B::WIDTH).min(n_frames);
                     match layout {
                         Layout::FeatureMajor => {
@@ -469,7 +468,9 @@ impl<'a> Sink<'a> {
         let (n, width) = (self.n_frames, self.width);
         match self.layout {
             Layout::FrameMajor if lanes == B::WIDTH => {
-                row.iter().for_each(|&v| seer.see(lanes, v));
+                for &v in row {
+                    seer.see(lanes, v);
+                }
                 B::scatter_rows(row, &mut self.data[t0 * width..], width);
             }
             Layout::FeatureMajor if lanes == B::WIDTH => {

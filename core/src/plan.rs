@@ -21,6 +21,7 @@ pub struct Plan {
     pub(crate) n_bands: usize,
     /// Where the window starts inside the span and inside the FFT buffer.
     pub(crate) woff: usize,
+    /// The log step (none without one).
     pub(crate) compression: Option<Compression>,
     fft_table: Range<usize>,
     window: Range<usize>,
