@@ -154,22 +154,72 @@ pub(crate) trait BatchJob {
     fn run<B: Batch>(self) -> Self::Output;
 }
 
-/// Runs `job` in the widest lanes this CPU has: one AVX register on x86_64 CPUs with AVX2 (detected at run
-/// time, so the same binary runs everywhere), else [`F32x8`]. Both give the same bits.
+/// Runs `job` in the best lanes this CPU has ([`Lanes::best`]).
 #[cfg(feature = "alloc")]
 pub(crate) fn dispatch<J: BatchJob>(job: J) -> J::Output {
+    Lanes::best().run(job)
+}
+
+/// The lane types offline extraction can run in; all give the same bits.
+#[cfg(feature = "alloc")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Lanes {
+    /// [`F32x8`]: two SSE2 vectors on x86_64, an array elsewhere.
+    Baseline,
+    /// One AVX register, compiled for AVX2's sixteen registers.
     #[cfg(all(target_arch = "x86_64", feature = "std"))]
-    if std::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU has AVX2.
-        return unsafe { run_avx2(job) };
+    Avx2,
+    /// One AVX register, compiled for AVX-512VL's thirty-two.
+    #[cfg(all(target_arch = "x86_64", feature = "std"))]
+    Avx512,
+}
+
+#[cfg(feature = "alloc")]
+impl Lanes {
+    /// Every lane type this CPU can run (detected at run time, so the same binary runs everywhere), best last.
+    pub(crate) fn available() -> impl Iterator<Item = Lanes> {
+        let all = [
+            Some(Lanes::Baseline),
+            #[cfg(all(target_arch = "x86_64", feature = "std"))]
+            std::is_x86_feature_detected!("avx2").then_some(Lanes::Avx2),
+            #[cfg(all(target_arch = "x86_64", feature = "std"))]
+            (std::is_x86_feature_detected!("avx2")
+                && std::is_x86_feature_detected!("avx512f")
+                && std::is_x86_feature_detected!("avx512vl"))
+            .then_some(Lanes::Avx512),
+        ];
+        all.into_iter().flatten()
     }
-    job.run::<F32x8>()
+
+    /// The fastest of [`available`](Self::available).
+    pub(crate) fn best() -> Lanes {
+        Self::available().last().unwrap_or(Lanes::Baseline)
+    }
+
+    /// Runs `job` in these lanes; `self` must be [`available`](Self::available).
+    pub(crate) fn run<J: BatchJob>(self, job: J) -> J::Output {
+        match self {
+            Lanes::Baseline => job.run::<F32x8>(),
+            // SAFETY: `available` found the CPU's features.
+            #[cfg(all(target_arch = "x86_64", feature = "std"))]
+            Lanes::Avx2 => unsafe { run_avx2(job) },
+            // SAFETY: as above.
+            #[cfg(all(target_arch = "x86_64", feature = "std"))]
+            Lanes::Avx512 => unsafe { run_avx512(job) },
+        }
+    }
 }
 
 #[cfg(all(target_arch = "x86_64", feature = "std"))]
 #[target_feature(enable = "avx2")]
 fn run_avx2<J: BatchJob>(job: J) -> J::Output {
-    job.run::<avx2::F32x8Avx2>()
+    job.run::<avx2::F32x8Avx2<avx2::Vex>>()
+}
+
+#[cfg(all(target_arch = "x86_64", feature = "std"))]
+#[target_feature(enable = "avx2,avx512f,avx512vl")]
+fn run_avx512<J: BatchJob>(job: J) -> J::Output {
+    job.run::<avx2::F32x8Avx2<avx2::Evex>>()
 }
 
 #[cfg(all(target_arch = "x86_64", feature = "std"))]
@@ -567,8 +617,12 @@ mod tests {
     fn lanes_do_the_scalar_operations() {
         same_as_scalar::<F32x8>();
         #[cfg(all(target_arch = "x86_64", feature = "std"))]
-        if std::is_x86_feature_detected!("avx2") {
-            same_as_scalar::<avx2::F32x8Avx2>();
+        for lanes in Lanes::available() {
+            match lanes {
+                Lanes::Baseline => {}
+                Lanes::Avx2 => same_as_scalar::<avx2::F32x8Avx2<avx2::Vex>>(),
+                Lanes::Avx512 => same_as_scalar::<avx2::F32x8Avx2<avx2::Evex>>(),
+            }
         }
     }
 
