@@ -3,8 +3,9 @@
 //! The per-frame DSP is generic over a [`Lane`]: `f32` computes one frame, [`F32x8`] computes eight frames
 //! side by side. Each lane of an `F32x8` performs exactly the IEEE operations the scalar path performs, in the
 //! same order, so a frame's bits do not depend on whether it was computed alone (streaming, firmware) or in a
-//! batch of eight (offline: one AVX register on x86_64 CPUs with AVX2, chosen at run time by `dispatch`, else
-//! two SSE2 vectors; arrays the compiler may vectorise elsewhere). Nothing here reassociates or fuses.
+//! batch of eight (offline: one AVX register on x86_64 CPUs with AVX2, compiled for AVX-512VL's registers where
+//! the CPU has them, chosen at run time by `dispatch`, else two SSE2 vectors; arrays the compiler may vectorise
+//! elsewhere). Nothing here reassociates or fuses.
 
 use core::mem::MaybeUninit;
 use core::ops::{Add, Mul, Neg, Sub};
