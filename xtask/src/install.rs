@@ -12,8 +12,11 @@ use crate::cmd::{self, Outcome, Steps, command, on_path, succeeds};
 pub(crate) const RUST_TARGETS: [&str; 2] = ["wasm32-unknown-unknown", "thumbv8m.main-none-eabihf"];
 
 /// Python packages of the golden-data check (`tools/golden/make_golden.py --check`); the versions pinned in
-/// `tools/golden/requirements.txt` (and `requirements-nodeps.txt`) apply when those files exist.
+/// `tools/golden/requirements.txt` (and `requirements-nodeps.txt`) apply when those files exist. The host tests'
+/// PIO emulator comes from [`CAPTURE_REQUIREMENTS`].
 const PY_PACKAGES: [&str; 4] = ["numpy", "librosa", "kaldi-native-fbank", "soundfile"];
+/// The PIO emulator the capture test (`firmware/rp2350/tests/capture.rs`) runs the node's I2S program in.
+const CAPTURE_REQUIREMENTS: &str = "firmware/rp2350/tests/capture/requirements.txt";
 /// Installed with `--no-deps`: only their numpy front ends are used, not torch/ctranslate2/av.
 const PY_NO_DEPS: [&str; 2] = ["faster-whisper", "torchvggish"];
 
@@ -141,7 +144,8 @@ fn python_venv(steps: &mut Steps) -> Result {
 /// `tools/golden/requirements*.txt` pin them).
 fn python_packages(steps: &mut Steps) -> Result {
     steps.run("install: python packages", || {
-        let with_deps = requirements(&PY_PACKAGES, "tools/golden/requirements.txt")?;
+        let mut with_deps = requirements(&PY_PACKAGES, "tools/golden/requirements.txt")?;
+        with_deps.extend(requirements(&[], CAPTURE_REQUIREMENTS)?);
         let no_deps = requirements(&PY_NO_DEPS, "tools/golden/requirements-nodeps.txt")?;
         let all: Vec<&str> = with_deps.iter().chain(&no_deps).map(String::as_str).collect();
         if succeeds(command(venv_python()).args(["-c", INSTALLED]).args(&all)) {

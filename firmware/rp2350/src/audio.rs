@@ -90,6 +90,21 @@ mod tests {
         assert!(!op_fits(erase, 400_000, 8_000));
     }
 
+    /// At every rate the settings accept (8–48 kHz): a page program fits any window that has its worst case plus the
+    /// margin left, a fresh window holds at least one, and a sector erase either fits a fresh window or is one of
+    /// the long ones allowed to start only at a window's beginning.
+    #[test]
+    fn every_settable_rate_has_a_stall_window_for_flash_work() {
+        let page = FlashOp::Program { offset: 0, len: crate::layout::PAGE };
+        let erase = FlashOp::Erase { len: crate::layout::SECTOR };
+        for rate in stapes_node::settings::SAMPLE_RATES {
+            let window = stall_window_us(rate);
+            assert!(op_fits(page, window, rate), "{rate} Hz: a fresh {window} µs window holds no page program");
+            assert!(op_fits(page, PAGE_PROGRAM_MAX_US + WINDOW_MARGIN_US, rate), "{rate} Hz");
+            assert!(op_fits(erase, window, rate), "{rate} Hz: a sector erase never gets a window");
+        }
+    }
+
     #[test]
     fn program_cost_counts_every_page_touched() {
         assert_eq!(flash_op_worst_us(FlashOp::Program { offset: 0, len: 0 }), 0);

@@ -1,12 +1,14 @@
 //! The hardware-free part of the Pico 2 node firmware: what the device says about itself on USB (IDs, WebUSB
-//! descriptors, serial number), where things live in flash, and how the audio buffers are sized. Pure `const` data
-//! and functions, so they are unit-tested on the host; the Embassy glue is the `stapes-node` binary (`src/main.rs`),
-//! built for `thumbv8m.main-none-eabihf` by `cargo xtask firmware`.
+//! descriptors, serial number), where things live in flash, how the audio buffers are sized, and the PIO program that
+//! clocks the microphone. Pure data and functions, so they are unit-tested on the host; the Embassy glue is the
+//! `stapes-node` binary (`src/main.rs`), built for `thumbv8m.main-none-eabihf` by `cargo xtask firmware`.
 #![cfg_attr(not(test), no_std)]
 
 pub mod audio;
 #[cfg(feature = "usb")]
 pub mod device_descriptors;
+#[cfg(feature = "capture")]
+pub mod i2s_program;
 pub mod layout;
 pub mod usb;
 pub mod webusb;

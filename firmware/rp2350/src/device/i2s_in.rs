@@ -1,9 +1,9 @@
 //! I2S microphone input on a PIO state machine, read by DMA: 64 bit clocks per frame, the left slot kept.
 //!
-//! Modelled on `embassy_rp::pio_programs::i2s::PioI2sIn`, whose program clocks 16-bit slots (32 bit clocks per
-//! frame): the INMP441 and ICS-43434 datasheets require 64 bit clocks per frame (32 per slot), so this program
-//! clocks 32-bit slots and pushes only the left one. Each DMA word is then one sample, 24 bits left-justified in
-//! bits 31..8, as `stapes_node::i2s_to_f32` reads it; the right slot (no mic there) is clocked but not sampled.
+//! The program and its settings are `stapes_firmware::i2s_program` (hardware-free, run by the host tests in a PIO
+//! emulator against the microphones' datasheet timing); this file only loads and wires it. Each DMA word is one
+//! sample, 24 bits left-justified in bits 31..8, as `stapes_node::i2s_to_f32` reads it; the right slot (no mic
+//! there) is clocked but not sampled.
 
 use embassy_rp::Peri;
 use embassy_rp::dma;
@@ -12,12 +12,7 @@ use embassy_rp::interrupt::typelevel::Binding;
 use embassy_rp::pio::{
     Common, Config, Direction, FifoJoin, Instance, LoadedProgram, PioPin, ShiftConfig, ShiftDirection, StateMachine,
 };
-use embassy_rp::pio_programs::clock_divider::calculate_pio_clock_divider;
-
-/// Bit clocks per stereo frame.
-const BCLK_PER_FRAME: u32 = 64;
-/// PIO instructions per bit clock (one per clock edge).
-const CYCLES_PER_BCLK: u32 = 2;
+use stapes_firmware::i2s_program::{self, Divider, WORD_BITS};
 
 /// The program, loaded once into a PIO block.
 pub struct I2sInProgram<'d, P: Instance> {
@@ -26,22 +21,7 @@ pub struct I2sInProgram<'d, P: Instance> {
 
 impl<'d, P: Instance> I2sInProgram<'d, P> {
     pub fn new(common: &mut Common<'d, P>) -> Self {
-        // Side-set bit 0 = BCLK, bit 1 = LRCLK (WS). Data is sampled with BCLK low and the mic shifts it out on the
-        // falling edge; WS changes one bit clock before the MSB, as I2S wants.
-        let program = embassy_rp::pio::program::pio_asm!(
-            ".side_set 2",
-            "    set x, 30          side 0b01",
-            "left:",
-            "    in pins, 1         side 0b00",
-            "    jmp x-- left       side 0b01",
-            "    in pins, 1         side 0b10", // 32nd bit of the left slot; autopush sends the word
-            "    set x, 30          side 0b11",
-            "right:",
-            "    nop                side 0b10",
-            "    jmp x-- right      side 0b11",
-            "    nop                side 0b00",
-        );
-        I2sInProgram { program: common.load_program(&program.program) }
+        I2sInProgram { program: common.load_program(&i2s_program::program()) }
     }
 }
 
@@ -75,8 +55,8 @@ impl<'d, P: Instance, const S: usize> I2sIn<'d, P, S> {
         let mut cfg = Config::default();
         cfg.use_program(&program.program, &[&bclk, &lrclk]);
         cfg.set_in_pins(&[&data]);
-        cfg.clock_divider = calculate_pio_clock_divider(pio_hz(rate));
-        cfg.shift_in = ShiftConfig { threshold: 32, direction: ShiftDirection::Left, auto_fill: true };
+        cfg.clock_divider = divider(rate);
+        cfg.shift_in = ShiftConfig { threshold: WORD_BITS, direction: ShiftDirection::Left, auto_fill: true };
         // Eight words of RX FIFO: twice the time to start the next DMA transfer.
         cfg.fifo_join = FifoJoin::RxOnly;
         sm.set_config(&cfg);
@@ -91,7 +71,7 @@ impl<'d, P: Instance, const S: usize> I2sIn<'d, P, S> {
 
     /// Changes the sample rate (the bit clock follows on the next divider period).
     pub fn set_rate(&mut self, rate: u32) {
-        self.sm.set_clock_divider(calculate_pio_clock_divider(pio_hz(rate)));
+        self.sm.set_clock_divider(divider(rate));
         self.sm.clkdiv_restart();
     }
 
@@ -106,7 +86,9 @@ impl<'d, P: Instance, const S: usize> I2sIn<'d, P, S> {
     }
 }
 
-/// PIO clock for `rate` Hz frames.
-fn pio_hz(rate: u32) -> u32 {
-    rate * BCLK_PER_FRAME * CYCLES_PER_BCLK
+/// The CLKDIV value for `rate` Hz frames at the running system clock. The settings keep the rate within 8–48 kHz,
+/// for which a divider exists at any system clock of 6.144 MHz or more; the slowest divider is the fallback.
+fn divider(rate: u32) -> fixed::FixedU32<fixed::types::extra::U8> {
+    let bits = Divider::for_rate(embassy_rp::clocks::clk_sys_freq(), rate).map_or(0xff_ffff, |d| d.bits);
+    fixed::FixedU32::from_bits(bits)
 }
