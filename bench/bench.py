@@ -125,6 +125,14 @@ def machine() -> str:
     return f"{model}, {os.cpu_count()} cores, {system}, Python {platform.python_version()}"
 
 
+def lanes() -> str:
+    """The lane type stapes chose on this machine, how, and the timings it chose by."""
+    c = stapes.info()["lanes"]
+    timings = ", ".join(f"{k} {v:.0f} ns/frame" for k, v in c["ns_per_frame"].items())
+    text = f"{c['chosen']} ({c['how']}" + (f": {timings}, in {c['measure_ms']:.1f} ms)" if timings else ")")
+    return text + (f" [{c['note']}]" if c["note"] else "")
+
+
 def version(name: str) -> str:
     try:
         return importlib.metadata.version(name)
@@ -176,6 +184,7 @@ def main() -> None:
 
     minutes = f"{args.minutes:g} min 16 kHz"
     print(f"machine: {machine()}")
+    print(f"lanes: {lanes()}")
     row(
         f"{minutes}, 512/160/64 log-mel",
         "librosa",
@@ -232,7 +241,10 @@ def main() -> None:
     )
     print()
     if args.markdown:
-        print(f"Machine: {machine()}; {versions}. Best of {args.repeat} runs, one thread unless stated.\n")
+        print(
+            f"Machine: {machine()}; {versions}; lanes {lanes()}. Best of {args.repeat} runs, one thread unless "
+            "stated.\n"
+        )
         print("| case | compared with | stapes | other | ratio (wall) | ratio (CPU time) | target |")
         print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
         for case, other, ours, theirs, cpu, target in rows:
@@ -244,7 +256,7 @@ def main() -> None:
                 f"≥ {target:g}×{mark} |"
             )
     else:
-        print(f"{versions}; best of {args.repeat}")
+        print(f"{versions}; lanes {lanes()}; best of {args.repeat}")
         width = max(len(r[0]) + len(r[1]) for r in rows) + 4
         print(f"{'case':<{width}} {'stapes':>10} {'other':>10} {'ratio':>7} {'target':>7}")
         for case, other, ours, theirs, _cpu, target in rows:

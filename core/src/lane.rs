@@ -155,11 +155,19 @@ pub(crate) trait BatchJob {
     fn run<B: Batch>(self) -> Self::Output;
 }
 
-/// Runs `job` in the best lanes this CPU has ([`Lanes::best`]).
+/// Runs `job` in the lanes chosen for this process ([`choice`]: the fastest measured, or pinned).
 #[cfg(feature = "alloc")]
 pub(crate) fn dispatch<J: BatchJob>(job: J) -> J::Output {
-    Lanes::best().run(job)
+    #[cfg(feature = "std")]
+    let lanes = choice::chosen();
+    // Without std there is no clock to measure with, and no lane type but the baseline.
+    #[cfg(not(feature = "std"))]
+    let lanes = Lanes::Baseline;
+    lanes.run(job)
 }
+
+#[cfg(feature = "std")]
+pub mod choice;
 
 /// The lane types offline extraction can run in; all give the same bits.
 #[cfg(feature = "alloc")]
@@ -177,7 +185,9 @@ pub(crate) enum Lanes {
 
 #[cfg(feature = "alloc")]
 impl Lanes {
-    /// Every lane type this CPU can run (detected at run time, so the same binary runs everywhere), best last.
+    /// Every lane type this CPU can run (detected at run time, so the same binary runs everywhere), widest last.
+    /// Only the std build chooses between them (`choice`); without it the baseline runs.
+    #[cfg(feature = "std")]
     pub(crate) fn available() -> impl Iterator<Item = Lanes> {
         let all = [
             Some(Lanes::Baseline),
@@ -192,9 +202,16 @@ impl Lanes {
         all.into_iter().flatten()
     }
 
-    /// The fastest of [`available`](Self::available).
-    pub(crate) fn best() -> Lanes {
-        Self::available().last().unwrap_or(Lanes::Baseline)
+    /// The name users pin it by ([`choice::pin`], `STAPES_LANES`).
+    #[cfg(feature = "std")]
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Lanes::Baseline => "baseline",
+            #[cfg(all(target_arch = "x86_64", feature = "std"))]
+            Lanes::Avx2 => "avx2",
+            #[cfg(all(target_arch = "x86_64", feature = "std"))]
+            Lanes::Avx512 => "avx512",
+        }
     }
 
     /// Runs `job` in these lanes; `self` must be [`available`](Self::available).

@@ -357,6 +357,29 @@ impl BatchJob for Job<'_> {
     }
 }
 
+/// The lane choice's measurement ([`crate::lane::choice`]): `signal`'s features under `ex` in `lanes` (available
+/// on this CPU), into `out`, bypassing the dispatch that the choice is being made for.
+#[cfg(feature = "std")]
+pub(crate) fn probe_extract(
+    ex: &Extractor,
+    signal: &[f32],
+    lanes: crate::lane::Lanes,
+    out: &mut Vec<f32>,
+    scratch: &mut Scratch,
+) {
+    let cfg = ex.config();
+    let n_frames = cfg.n_frames(signal.len());
+    out.resize(n_frames * (cfg.n_features() + cfg.scalars.count()), 0.0);
+    let (f, s) = out.split_at_mut(n_frames * cfg.n_features());
+    // The sinks fit by construction and the probe signal is finite, so neither step can fail.
+    if let (Ok(features), Ok(scalars)) = (
+        Sink::new(f, Layout::FeatureMajor, n_frames, cfg.n_features()),
+        Sink::new(s, Layout::FeatureMajor, n_frames, cfg.scalars.count()),
+    ) {
+        let _ = lanes.run(Job { ex, signal, features, scalars, scratch });
+    }
+}
+
 /// Working memory of [`Extractor::extract_into_uninit`], kept by a caller between signals (rustfft's
 /// caller-owned scratch): about 130 KB for a 512-point FFT, which allocating and zeroing afresh for each 1 s clip
 /// cost 5% of the call. It holds no results: any scratch gives the same bits as a new one.

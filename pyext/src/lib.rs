@@ -7,6 +7,7 @@
 pub mod config;
 pub mod errors;
 pub mod extract;
+pub mod lanes;
 pub mod layout;
 pub mod stft;
 pub mod stream;
@@ -23,6 +24,8 @@ mod native {
     use super::config::{canonical_json, mel_filters, mel_matrix, preset_json, presets};
     #[pymodule_export]
     use super::extract::Offline;
+    #[pymodule_export]
+    use super::lanes::{lane_choice, set_lanes};
     #[pymodule_export]
     use super::stft::StftPlan;
     #[pymodule_export]

@@ -35,6 +35,7 @@ from ._core import (
     presets,
 )
 from ._files import extract_file, read_audio
+from ._info import info, set_lanes
 from ._native import __version__
 
 __all__ = [
@@ -47,6 +48,8 @@ __all__ = [
     "__version__",
     "extract",
     "extract_file",
+    "info",
     "presets",
     "read_audio",
+    "set_lanes",
 ]
