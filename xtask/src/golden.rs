@@ -7,11 +7,11 @@ use crate::install;
 /// The check script, relative to the project root.
 const SCRIPT: &str = "tools/golden/make_golden.py";
 
-/// Runs the check when the script exists.
+/// Runs the check; a missing script is a failure, not a pass.
 pub(crate) fn check(steps: &mut Steps) -> Result {
     steps.run("golden: make_golden.py --check", || {
         if !cmd::project_root().join(SCRIPT).is_file() {
-            return Ok(Outcome::Skipped(format!("{SCRIPT} not present yet")));
+            return Err(format!("{SCRIPT} is missing: the golden data cannot be checked").into());
         }
         let python = install::venv_python();
         if !python.is_file() {
