@@ -99,8 +99,9 @@ pub fn encode_topic<T: Topic>(seq: u32, message: &T::Message<'_>, out: &mut [u8]
     encode(Header { key: T::KEY, seq }, message, out)
 }
 
-/// Whether a transfer of `len` bytes must be ended by a zero-length packet (it fills its last packet), so that the
-/// receiver sees where it ends.
+/// Node side: whether a message of `len` bytes the node sends must be ended by a zero-length packet (it fills its
+/// last packet), so that the host sees where it ends. A whole [`MAX_MESSAGE_LEN`] needs none: it fills the host's
+/// `transferIn(ep, MAX_MESSAGE_LEN)`, which ends the read by itself. Requests follow [`request_needs_zlp`].
 pub const fn needs_zlp(len: usize) -> bool {
     len > 0 && len.is_multiple_of(USB_PACKET_LEN) && len < MAX_MESSAGE_LEN
 }

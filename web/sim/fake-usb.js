@@ -169,7 +169,8 @@ class FakeUsbDevice {
   /// Advances the node's audio and moves the node's IN packets (answers first) into waiting `transferIn`s, as a
   /// host controller fills a transfer: it completes at a short (or zero-length) packet or when its buffer is full,
   /// and the packets after that go to the next transfer. A packet that does not fit the rest of the buffer is
-  /// babble (Chromium's status for the kernel's EOVERFLOW).
+  /// babble (the kernel's EOVERFLOW, which `ConvertTransferResult` in services/device/usb/
+  /// usb_device_handle_usbfs.cc reports as BABBLE).
   _pump() {
     if (this._gone || !this.opened) return;
     this._node.tick();
