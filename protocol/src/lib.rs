@@ -11,8 +11,8 @@ mod samples;
 mod wire;
 
 pub use frame::{
-    FrameError, HEADER_LEN, Header, USB_PACKET_LEN, decode_body, encode, encode_request, encode_response, encode_topic,
-    needs_zlp,
+    FrameError, HEADER_LEN, Header, TransferEnd, TransferReader, USB_PACKET_LEN, decode_body, encode, encode_request,
+    encode_response, encode_topic, message_packets, needs_zlp, request_needs_zlp, request_transfers,
 };
 pub use key::{Key, fnv1a, fnv1a_start};
 pub use samples::{F32s, I16s};

@@ -2,6 +2,10 @@
 // name) runs unchanged against the simulated node. The page creates it with a factory of `SimNode`s (the node
 // library compiled into the page's wasm); the Playwright tests drive `plug()`/`unplug()` through
 // `window.stapesSim`. A plug is a power-on: a fresh node boots from the flash it saved to localStorage.
+//
+// Between the page and the node is a full-speed bus: transfers travel as 64-byte packets, and the node frames them
+// with the firmware's own code (`SimNode.packet_out`/`packet_in`), so a request is answered only once its transfer
+// has ended with a short or zero-length packet, as on a board.
 
 const CONFIGURATION = Object.freeze({
   configurationValue: 1,
@@ -27,14 +31,32 @@ const CONFIGURATION = Object.freeze({
 
 /// How often the simulated node's audio clock advances (it generates the audio of the real time elapsed).
 const TICK_MS = 10;
+/// wMaxPacketSize of both bulk endpoints (full speed).
+const PACKET = 64;
+/// How long the node may wait for the rest of a request before the fake reports it on the console (a page that
+/// forgot a zero-length packet leaves the node waiting forever, and the page's call with it).
+const STUCK_MS = 1000;
+
+/// The packets a host controller puts on the bus for one OUT transfer: the bytes in `PACKET`-sized pieces, nothing
+/// added; an empty transfer is one zero-length packet. Chromium adds no zero-length packet after a transfer that
+/// fills its last packet: Blink's `USBDevice::transferOut` (third_party/blink/renderer/modules/webusb/usb_device.cc)
+/// passes the bytes to `GenericTransferOut` unchanged, and the Linux backend (services/device/usb/
+/// usb_device_handle_usbfs.cc, `UsbDeviceHandleUsbfs::GenericTransfer`) submits the URB without
+/// `USBDEVFS_URB_ZERO_PACKET`.
+function outPackets(bytes) {
+  if (bytes.length === 0) return [bytes];
+  const packets = [];
+  for (let at = 0; at < bytes.length; at += PACKET) packets.push(bytes.subarray(at, at + PACKET));
+  return packets;
+}
 
 class FakeUsbDevice {
   constructor(node) {
     this._node = node;
     this._gone = false;
-    this._responses = [];
     this._waiters = [];
     this._timer = null;
+    this._stuck = null;
     this.vendorId = 0x1209;
     this.productId = 0x0001;
     this.manufacturerName = "stapes";
@@ -65,6 +87,7 @@ class FakeUsbDevice {
   async close() {
     this.opened = false;
     clearInterval(this._timer);
+    clearTimeout(this._stuck);
     this._fail(new DOMException("The transfer was cancelled.", "AbortError"));
   }
 
@@ -98,14 +121,32 @@ class FakeUsbDevice {
     // `data` is a view into wasm memory: copy it now, before the caller's next allocation moves or reuses it.
     const view = ArrayBuffer.isView(data) ? data : new Uint8Array(data);
     const bytes = new Uint8Array(view.buffer.slice(view.byteOffset, view.byteOffset + view.byteLength));
+    // Transfers queued in one go reach the node in the order they were made, as on one endpoint of a real device.
     return new Promise((resolve, reject) => {
       queueMicrotask(() => {
         if (this._gone) return reject(new DOMException("A transfer error has occurred.", "NetworkError"));
-        this._responses.push(this._node.request(bytes));
+        for (const packet of outPackets(bytes)) this._node.packet_out(packet);
+        this._watchRequest();
         this._pump();
         resolve({ status: "ok", bytesWritten: bytes.length });
       });
     });
+  }
+
+  /// Reports on the console (which the e2e test fails on) a request the node has been waiting to see the end of
+  /// for `STUCK_MS`; the call that sent it waits as long.
+  _watchRequest() {
+    clearTimeout(this._stuck);
+    const waiting = this._node.request_bytes_waiting();
+    if (waiting === 0) return;
+    this._stuck = setTimeout(() => {
+      if (this._gone || !this.opened || this._node.request_bytes_waiting() !== waiting) return;
+      console.error(
+        `fake-usb: the node has waited ${STUCK_MS} ms for the end of a request (${waiting} bytes so far, in full ` +
+          `${PACKET}-byte packets): a transfer whose length is a multiple of ${PACKET} must be followed by a ` +
+          "zero-length packet (an empty transferOut)",
+      );
+    }, STUCK_MS);
   }
 
   transferIn(endpoint, length) {
@@ -115,7 +156,7 @@ class FakeUsbDevice {
       return Promise.reject(e);
     }
     return new Promise((resolve, reject) => {
-      this._waiters.push({ resolve, reject, length });
+      this._waiters.push({ resolve, reject, length, data: new Uint8Array(length), received: 0 });
       queueMicrotask(() => this._pump());
     });
   }
@@ -125,19 +166,27 @@ class FakeUsbDevice {
     return { status: "ok", bytesWritten: 0 };
   }
 
-  /// Advances the node's audio and hands queued messages (responses first) to waiting `transferIn`s.
+  /// Advances the node's audio and moves the node's IN packets (answers first) into waiting `transferIn`s, as a
+  /// host controller fills a transfer: it completes at a short (or zero-length) packet or when its buffer is full,
+  /// and the packets after that go to the next transfer. A packet that does not fit the rest of the buffer is
+  /// babble (the kernel's EOVERFLOW, which `ConvertTransferResult` in services/device/usb/
+  /// usb_device_handle_usbfs.cc reports as BABBLE).
   _pump() {
     if (this._gone || !this.opened) return;
     this._node.tick();
     while (this._waiters.length > 0) {
-      const message = this._responses.shift() ?? this._node.next_message();
-      if (message === undefined) break;
-      const waiter = this._waiters.shift();
-      if (message.length > waiter.length) {
-        waiter.resolve({ status: "babble", data: new DataView(message.buffer, 0, waiter.length) });
-      } else {
-        waiter.resolve({ status: "ok", data: new DataView(message.buffer, message.byteOffset, message.byteLength) });
-      }
+      const packet = this._node.packet_in();
+      if (packet === undefined) break;
+      const waiter = this._waiters[0];
+      const room = waiter.length - waiter.received;
+      waiter.data.set(packet.subarray(0, room), waiter.received);
+      waiter.received += Math.min(packet.length, room);
+      let status = null;
+      if (packet.length > room) status = "babble";
+      else if (packet.length < PACKET || waiter.received === waiter.length) status = "ok";
+      if (status === null) continue;
+      this._waiters.shift();
+      waiter.resolve({ status, data: new DataView(waiter.data.buffer, 0, waiter.received) });
     }
   }
 
@@ -149,6 +198,7 @@ class FakeUsbDevice {
     this._gone = true;
     this.opened = false;
     clearInterval(this._timer);
+    clearTimeout(this._stuck);
     this._fail(new DOMException("A transfer error has occurred.", "NetworkError"));
     this._node.free();
   }

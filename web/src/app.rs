@@ -12,19 +12,13 @@ use web_sys::{Usb, UsbDevice};
 use crate::link::{Event, Link, explain_open_failure};
 use crate::live::Live;
 use crate::session::{Session, decode, js_error};
-use crate::sim::SimNode;
+use crate::sim::fake_usb;
 use crate::views::{Counters, DeviceCard, FileAnalysis, FirmwareSlot, LiveView, Recorder, SettingsPanel};
 
 /// Frames kept until the live view sets its history length from the stream's frame rate.
 pub const HISTORY: usize = 600;
 /// localStorage key of the simulated node's flash.
 const SIM_FLASH_KEY: &str = "stapes.sim.flash";
-
-#[wasm_bindgen(module = "/sim/fake-usb.js")]
-extern "C" {
-    #[wasm_bindgen(js_name = createFakeUsb)]
-    fn create_fake_usb(make_node: &js_sys::Function) -> JsValue;
-}
 
 /// `info`, owned.
 #[derive(Clone, Debug, PartialEq)]
@@ -320,10 +314,7 @@ fn rms_index(settings: &NodeSettings) -> Option<usize> {
 
 /// Creates the simulated node's fake USB (a fresh `SimNode` per plug), exposed as `window.stapesSim` for tests.
 fn make_sim_usb() -> Option<Usb> {
-    let factory = Closure::<dyn FnMut() -> JsValue>::new(|| JsValue::from(SimNode::new(SIM_FLASH_KEY)));
-    let sim = create_fake_usb(factory.as_ref().unchecked_ref());
-    // The factory lives as long as the page.
-    factory.forget();
+    let sim = fake_usb(SIM_FLASH_KEY);
     let window = web_sys::window()?;
     js_sys::Reflect::set(&window, &"stapesSim".into(), &sim).ok()?;
     let usb = js_sys::Reflect::get(&sim, &"usb".into()).ok()?;

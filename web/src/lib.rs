@@ -21,7 +21,7 @@ mod download;
 #[cfg(target_arch = "wasm32")]
 mod heatmap;
 #[cfg(target_arch = "wasm32")]
-mod session;
+pub mod session;
 #[cfg(target_arch = "wasm32")]
 pub mod sim;
 #[cfg(target_arch = "wasm32")]

@@ -6,7 +6,9 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
 use futures::channel::oneshot;
-use stapes_protocol::{ERROR_KEY, Endpoint, Header, MAX_MESSAGE_LEN, MAX_REQUEST_LEN, WireError, decode_body};
+use stapes_protocol::{
+    ERROR_KEY, Endpoint, FrameError, Header, MAX_MESSAGE_LEN, MAX_REQUEST_LEN, WireError, decode_body,
+};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{UsbDevice, UsbDirection, UsbEndpointType, UsbTransferStatus};
 
@@ -86,24 +88,41 @@ impl Session {
 
     /// Sends a request of endpoint `E` and waits for its response message (header included).
     pub async fn call<E: Endpoint>(&self, request: &E::Request<'_>) -> Result<Vec<u8>, CallError> {
+        self.call_with(E::PATH, |seq, out| stapes_protocol::encode_request::<E>(seq, request, out)).await
+    }
+
+    /// Sends the request `encode` writes (given its sequence number and a [`MAX_REQUEST_LEN`] buffer, it returns
+    /// the length) and waits for the answer; `what` names it in errors. [`Session::call`] is this with an
+    /// endpoint's encoding; tests send requests of any length through it.
+    pub async fn call_with(
+        &self,
+        what: &str,
+        encode: impl FnOnce(u32, &mut [u8]) -> Result<usize, FrameError>,
+    ) -> Result<Vec<u8>, CallError> {
         let seq = self.seq.get();
         self.seq.set(seq.wrapping_add(1));
         let mut out = [0u8; MAX_REQUEST_LEN];
-        let len = stapes_protocol::encode_request::<E>(seq, request, &mut out)
-            .map_err(|e| CallError::Transport(format!("{}: {e}", E::PATH)))?;
+        let len = encode(seq, &mut out).map_err(|e| CallError::Transport(format!("{what}: {e}")))?;
         let (tx, rx) = oneshot::channel();
         self.pending.borrow_mut().insert(seq, tx);
-        let sent = self.device.transfer_out_with_u8_slice(self.ep_out, &out[..len]);
-        match sent {
-            Ok(promise) => {
-                if let Err(e) = promise.await {
-                    self.pending.borrow_mut().remove(&seq);
-                    return Err(CallError::Transport(format!("{}: {}", E::PATH, js_error(&e).1)));
-                }
+        // The request, then a zero-length packet when it fills its last packet: the node reads a request until a
+        // short packet, and WebUSB does not add one. Every transfer is submitted before any is awaited, so no other
+        // call's request can come between a request and its zero-length packet (an endpoint's transfers go out in
+        // the order they were submitted).
+        let sent: Vec<_> = stapes_protocol::request_transfers(&out[..len])
+            .map(|transfer| self.device.transfer_out_with_u8_slice(self.ep_out, transfer))
+            .collect();
+        for promise in sent {
+            let result = match promise {
+                Ok(promise) => promise.await.map(drop),
+                Err(e) => Err(e),
+            };
+            if let Err(e) = result {
+                self.pending.borrow_mut().remove(&seq);
+                return Err(CallError::Transport(format!("{what}: {}", js_error(&e).1)));
             }
-            Err(e) => return Err(CallError::Transport(js_error(&e).1)),
         }
-        rx.await.map_err(|_| CallError::Transport(format!("{}: the node went away before answering", E::PATH)))
+        rx.await.map_err(|_| CallError::Transport(format!("{what}: the node went away before answering")))
     }
 
     /// Reads one whole transfer.

@@ -3,6 +3,7 @@
 //! to localStorage after every request, so settings survive a reload like they survive a power cycle.
 
 use std::cell::RefCell;
+use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::pin;
 use std::rc::Rc;
@@ -10,7 +11,7 @@ use std::task::{Context, Poll, Waker};
 
 use embedded_storage_async::nor_flash::{ErrorType, NorFlash, ReadNorFlash};
 use stapes_node::{Action, Clock, Identity, Memory, Node, RamFlash, RamFlashError};
-use stapes_protocol::MAX_MESSAGE_LEN;
+use stapes_protocol::{MAX_MESSAGE_LEN, MAX_REQUEST_LEN, TransferEnd, TransferReader, USB_PACKET_LEN, message_packets};
 use wasm_bindgen::prelude::*;
 
 use crate::signals::{Generator, Signal};
@@ -19,6 +20,9 @@ use crate::signals::{Generator, Signal};
 const FLASH_BYTES: usize = 4 * stapes_node::SECTOR;
 /// Most audio one `tick` generates (a background tab's timers can stall for seconds).
 const MAX_TICK_MS: f64 = 250.0;
+/// Bytes of a request the node keeps: one over the limit, as the device's `requests` task
+/// (`firmware/rp2350/src/device/node.rs`), so a longer request is answered "oversized".
+const REQUEST_BUF_LEN: usize = MAX_REQUEST_LEN + 1;
 
 /// Identity of the simulated node.
 const IDENTITY: Identity = Identity {
@@ -83,11 +87,38 @@ fn ready<T>(future: impl Future<Output = T>) -> T {
     }
 }
 
-/// A node in the page. JavaScript drives it: `request` for each OUT transfer, `tick` on a timer to feed it audio,
-/// `next_message` for IN transfers.
+#[wasm_bindgen(module = "/sim/fake-usb.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = createFakeUsb)]
+    fn create_fake_usb(make_node: &js_sys::Function) -> JsValue;
+}
+
+/// The simulated node behind a fake `navigator.usb` (`web/sim/fake-usb.js`): the object with `usb` (to use as
+/// `navigator.usb`) and `plug()`/`unplug()`. Every plug boots a fresh [`SimNode`] from the flash saved under
+/// `storage_key`.
+pub fn fake_usb(storage_key: &str) -> JsValue {
+    let storage_key = storage_key.to_owned();
+    let factory = Closure::<dyn FnMut() -> JsValue>::new(move || JsValue::from(SimNode::new(&storage_key)));
+    let sim = create_fake_usb(factory.as_ref().unchecked_ref());
+    // The fake calls the factory on every plug, for as long as the page lives.
+    factory.forget();
+    sim
+}
+
+/// A node in the page. JavaScript drives it as a bus drives the device: `packet_out` for each bulk OUT packet,
+/// `packet_in` for each bulk IN packet, `tick` on a timer to feed it audio. The packets are framed by the same
+/// protocol code as on the device (`TransferReader` in, `message_packets` out); `request` and `next_message` are
+/// the whole-message view underneath.
 #[wasm_bindgen]
 pub struct SimNode {
     node: Node<'static, SharedFlash, PageClock>,
+    /// Bulk OUT: the request being gathered from its packets.
+    rx: TransferReader,
+    rx_buf: Vec<u8>,
+    /// Bulk IN: answers not yet sent (they go before queued topic messages, as from the device's `messages` task),
+    /// and the packets of the message being sent, which nothing interrupts.
+    replies: VecDeque<Vec<u8>>,
+    tx: VecDeque<Vec<u8>>,
     flash: SharedFlash,
     storage_key: String,
     saved: Vec<u8>,
@@ -116,6 +147,10 @@ impl SimNode {
         let rate = node.settings().config.sample_rate;
         SimNode {
             node,
+            rx: TransferReader::new(),
+            rx_buf: vec![0; REQUEST_BUF_LEN],
+            replies: VecDeque::new(),
+            tx: VecDeque::new(),
             flash,
             storage_key: storage_key.to_owned(),
             saved: saved.unwrap_or_default(),
@@ -126,6 +161,43 @@ impl SimNode {
             block: Vec::new(),
             external: false,
         }
+    }
+
+    /// One bulk OUT packet (at most [`USB_PACKET_LEN`] bytes; a zero-length one included), as the device's
+    /// endpoint receives it. The packet that ends a request's transfer (a short one) gets the request answered; the
+    /// answer waits for [`SimNode::packet_in`]. A full packet never ends one: a request that fills its last packet
+    /// waits for the host's zero-length packet, as on the device.
+    pub fn packet_out(&mut self, packet: &[u8]) -> Result<(), JsError> {
+        if packet.len() > USB_PACKET_LEN {
+            let message =
+                format!("a full-speed bulk packet carries at most {USB_PACKET_LEN} bytes, not {}", packet.len());
+            return Err(JsError::new(&message));
+        }
+        let Some(end) = self.rx.push(&mut self.rx_buf, packet) else { return Ok(()) };
+        let (TransferEnd::Message(len) | TransferEnd::TooLong(len)) = end;
+        let request = self.rx_buf[..len].to_vec();
+        let reply = self.request(&request);
+        self.replies.push_back(reply);
+        Ok(())
+    }
+
+    /// Bytes of a request the node has received without its end yet (0 between requests): a host that never ends
+    /// a request leaves this above 0.
+    pub fn request_bytes_waiting(&self) -> usize {
+        self.rx.len()
+    }
+
+    /// The next bulk IN packet, if the node has one to send: the packets of one message, then of the next (an
+    /// answer before any topic message that has not started).
+    pub fn packet_in(&mut self) -> Option<Vec<u8>> {
+        if self.tx.is_empty() {
+            let message = match self.replies.pop_front() {
+                Some(reply) => reply,
+                None => self.next_message()?,
+            };
+            self.tx.extend(message_packets(&message).map(<[u8]>::to_vec));
+        }
+        self.tx.pop_front()
     }
 
     /// Answers one request (an OUT transfer's bytes) with the response bytes; a reboot request reboots after

@@ -51,12 +51,16 @@ page.on("request", (r) => !r.url().startsWith(origin) && problems.push(`request 
 let failures = 0;
 async function check(name, body) {
   const start = Date.now();
+  const seen = problems.length;
   try {
     await body();
     console.log(`ok   ${name} (${Date.now() - start} ms)`);
   } catch (e) {
     failures += 1;
-    console.log(`FAIL ${name}: ${e.message}`);
+    // What the page or the fake said while the check ran is often why it timed out (e.g. fake-usb reporting a
+    // request the node never saw the end of).
+    const meanwhile = problems.slice(seen).map((p) => `\n     meanwhile: ${p}`).join("");
+    console.log(`FAIL ${name}: ${e.message}${meanwhile}`);
     await page.screenshot({ path: path.join(shots, `fail-${name.replace(/\W+/g, "-")}.png`) }).catch(() => {});
   }
 }

@@ -11,7 +11,7 @@ use stapes_firmware::device_descriptors::{
     self, BOS_DESC_LEN, CONFIG_DESC_LEN, CONTROL_BUF_LEN, LandingPage, MSOS_DESC_LEN,
 };
 use stapes_firmware::usb::MAX_PACKET;
-use stapes_node::protocol::needs_zlp;
+use stapes_node::protocol::{TransferEnd, TransferReader, message_packets};
 use static_cell::StaticCell;
 
 const _: () = assert!(MAX_PACKET as usize == stapes_node::protocol::USB_PACKET_LEN);
@@ -48,32 +48,35 @@ pub enum RxError {
     Disabled,
 }
 
-/// Reads one message (one transfer) into `buf`; its length.
+/// Reads one message (one transfer) into `buf`; its length. The packets are gathered by the protocol's
+/// `TransferReader`, the same code the dashboard's simulated node reads requests with: a transfer ends at a short
+/// packet only. embassy-rp 0.10's `EndpointOut::read` returns one packet per call (a zero-length one as `Ok(0)`).
 pub async fn read_message(ep: &mut BulkOut, buf: &mut [u8]) -> Result<usize, RxError> {
-    let mut len = 0;
-    let mut overflow = false;
+    let mut transfer = TransferReader::new();
     let mut packet = [0u8; MAX_PACKET as usize];
     loop {
         let n = match ep.read(&mut packet).await {
             Ok(n) => n,
             // A packet over the endpoint's size: the host broke the framing; resynchronise on the next transfer.
-            Err(EndpointError::BufferOverflow) => return Err(RxError::TooLong(len)),
+            Err(EndpointError::BufferOverflow) => return Err(RxError::TooLong(transfer.len())),
             Err(EndpointError::Disabled) => return Err(RxError::Disabled),
         };
-        let keep = n.min(buf.len() - len);
-        buf[len..len + keep].copy_from_slice(&packet[..keep]);
-        len += keep;
-        overflow |= keep < n;
-        if n < MAX_PACKET as usize {
-            return if overflow { Err(RxError::TooLong(len)) } else { Ok(len) };
+        match transfer.push(buf, &packet[..n]) {
+            None => {}
+            Some(TransferEnd::Message(len)) => return Ok(len),
+            Some(TransferEnd::TooLong(len)) => return Err(RxError::TooLong(len)),
         }
     }
 }
 
-/// Writes `message` as one transfer (a zero-length packet ends it when it fills its last packet, unless it is a
-/// whole `MAX_MESSAGE_LEN`, which ends the host's read by itself).
+/// Writes `message` as one transfer: the protocol's `message_packets` (what embassy-usb's `write_transfer` with
+/// `needs_zlp` sends, and the packets the simulated node sends): a zero-length packet ends it when it fills its last
+/// packet, unless it is a whole `MAX_MESSAGE_LEN`, which ends the host's read by itself.
 pub async fn write_message(ep: &mut BulkIn, message: &[u8]) -> Result<(), EndpointError> {
-    ep.write_transfer(message, needs_zlp(message.len())).await
+    for packet in message_packets(message) {
+        ep.write(packet).await?;
+    }
+    Ok(())
 }
 
 /// Waits until the host has configured the device (the endpoint is enabled).
