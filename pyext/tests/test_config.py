@@ -121,3 +121,19 @@ def test_non_json_values_and_types() -> None:
         stapes.Config(42)  # type: ignore[arg-type]
     with pytest.raises(TypeError):
         stapes.extract(np.zeros(100, np.float32), 42)  # type: ignore[arg-type]
+
+
+def test_the_compat_modules_are_reachable_from_import_stapes_without_importing_them_eagerly():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, stapes\n"
+        "assert 'stapes.compat' not in sys.modules\n"
+        "assert callable(stapes.compat.librosa.feature.melspectrogram)\n"
+        "assert 'stapes.compat.kaldi' not in sys.modules\n"
+        "assert callable(stapes.compat.kaldi.fbank) and callable(stapes.compat.whisper.log_mel_spectrogram)\n"
+        "try:\n    stapes.compat.nope\nexcept AttributeError:\n    pass\nelse:\n    raise SystemExit('no error')\n"
+        "try:\n    stapes.nope\nexcept AttributeError:\n    pass\nelse:\n    raise SystemExit('no error')\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -38,6 +38,17 @@ from ._files import extract_file, read_audio
 from ._info import info, set_lanes
 from ._native import __version__
 
+
+def __getattr__(name: str):
+    """``stapes.compat`` on first use (PEP 562), as librosa loads its submodules: ``import stapes`` stays light, and
+    ``stapes.compat.librosa...`` works without a separate import."""
+    if name == "compat":
+        import importlib
+
+        return importlib.import_module(".compat", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 __all__ = [
     "Config",
     "ConfigError",

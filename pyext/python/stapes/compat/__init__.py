@@ -8,6 +8,14 @@
   ``(frames, bins)`` output, numpy only.
 """
 
-from . import kaldi, librosa, whisper
+import importlib
+from typing import Any
 
 __all__ = ["kaldi", "librosa", "whisper"]
+
+
+def __getattr__(name: str) -> Any:
+    """Each drop-in module is imported on first use (PEP 562), so ``stapes.compat.kaldi`` does not load the others."""
+    if name in __all__:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
