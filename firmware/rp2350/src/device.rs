@@ -63,7 +63,7 @@ pub fn main() -> ! {
     );
     static BLOCKS: StaticCell<[[u32; BLOCK_WORDS]; POOL_BLOCKS]> = StaticCell::new();
     static STALL: StaticCell<[u32; STALL_WORDS]> = StaticCell::new();
-    capture::provide(BLOCKS.init([[0; BLOCK_WORDS]; POOL_BLOCKS]), STALL.init([0; STALL_WORDS]));
+    capture::BUFFERS.provide(BLOCKS.init([[0; BLOCK_WORDS]; POOL_BLOCKS]), STALL.init([0; STALL_WORDS]));
 
     interrupt::SWI_IRQ_1.set_priority(Priority::P2);
     let high = CAPTURE_EXECUTOR.start(interrupt::SWI_IRQ_1);
@@ -74,7 +74,7 @@ pub fn main() -> ! {
     let serial = SERIAL.init(stapes_firmware::usb::serial_number(chip_id));
     let serial = core::str::from_utf8(serial).unwrap_or("0000000000000000");
     let (device, rx, tx) = usb::build(embassy_rp::usb::Driver::new(p.USB, Irqs), serial);
-    let flash = flash::SettingsFlash::new(flash::PicoFlash::new_blocking(p.FLASH));
+    let flash = flash::settings(flash::PicoFlash::new_blocking(p.FLASH));
 
     static EXECUTOR: StaticCell<Executor> = StaticCell::new();
     EXECUTOR.init(Executor::new()).run(|spawner| {
@@ -86,7 +86,7 @@ pub fn main() -> ! {
 
 #[embassy_executor::task]
 async fn capture_task(i2s: I2sIn<'static, PIO0, 0>) -> ! {
-    capture::run(i2s).await
+    capture::BUFFERS.capture(capture::Mic(i2s)).await
 }
 
 #[embassy_executor::task]

@@ -20,7 +20,7 @@ use stapes_node::protocol::{MAX_MESSAGE_LEN, MAX_REQUEST_LEN, RebootMode};
 use stapes_node::{Action, Clock, Identity, Memory, Node, i2s_to_f32};
 use static_cell::{ConstStaticCell, StaticCell};
 
-use crate::device::capture::{self, Chunk};
+use crate::device::capture::{self, BUFFERS};
 use crate::device::flash::SettingsFlash;
 use crate::device::{system, usb};
 
@@ -52,6 +52,11 @@ impl Clock for Uptime {
 }
 
 /// Boots the node from the settings flash and spawns the tasks that run it.
+///
+/// The pipeline is spawned only after the boot, and nothing needs it before: a boot on foreign or damaged flash
+/// erases sector after sector, each in a fresh stall window that needs the stall buffer back, and the flash
+/// wrapper recycles the capture's chunks itself while it waits (`stapes_firmware::stall::Buffers::wait_window`,
+/// tested by booting through it in `tests/boot_on_used_flash.rs`).
 #[embassy_executor::task]
 pub async fn boot(spawner: Spawner, flash: SettingsFlash, chip_id: u64, rx: usb::BulkOut, tx: usb::BulkIn) {
     static MEMORY: ConstStaticCell<Memory> = ConstStaticCell::new(Memory::new());
@@ -64,7 +69,7 @@ pub async fn boot(spawner: Spawner, flash: SettingsFlash, chip_id: u64, rx: usb:
         serial: chip_id,
     };
     let node = Node::boot(MEMORY.take(), flash, SETTINGS, Uptime, identity).await;
-    capture::SET_RATE.signal(node.settings().config.sample_rate);
+    capture::BUFFERS.set_rate.signal(node.settings().config.sample_rate);
     let node: &'static SharedNode = NODE.init(Mutex::new(node));
     spawner.spawn(requests(node, rx).expect("spawned once"));
     spawner.spawn(messages(node, tx).expect("spawned once"));
@@ -88,7 +93,7 @@ async fn requests(node: &'static SharedNode, mut rx: usb::BulkOut) -> ! {
         let mut node = node.lock().await;
         let answer = node.handle(&request[..len], &mut reply.bytes).await;
         (reply.len, reply.action) = (answer.len, answer.action);
-        capture::SET_RATE.signal(node.settings().config.sample_rate);
+        capture::BUFFERS.set_rate.signal(node.settings().config.sample_rate);
         drop(node);
         QUEUED.signal(());
         REPLIES.send(reply).await;
@@ -138,14 +143,15 @@ async fn send(node: &SharedNode, tx: &mut usb::BulkIn, message: &[u8]) {
 /// Converts captured blocks to samples and runs them through the node; times each call with the cycle counter.
 ///
 /// Never waits for the node: it is only locked across an await by a settings write, which has stopped the stream
-/// and is itself waiting for the capture's stall window, which needs the stall buffer back. So a locked node means
-/// "no stream": the chunk goes straight back.
+/// and is itself waiting for the capture's stall window, which needs the stall buffer back (held here, it would
+/// stay out of reach of the write, which recycles only what is in `FILLED`). So a locked node means "no stream":
+/// the chunk goes straight back.
 #[embassy_executor::task]
 async fn pipeline(node: &'static SharedNode) -> ! {
     let mut samples = [0f32; BLOCK_WORDS];
     let mut lost_seen = lost_samples();
     loop {
-        let chunk = capture::FILLED.receive().await;
+        let chunk = BUFFERS.filled().await;
         let lost = lost_samples();
         if let Ok(mut node) = node.try_lock()
             && node.is_streaming()
@@ -167,20 +173,13 @@ async fn pipeline(node: &'static SharedNode) -> ! {
             }
         }
         lost_seen = lost;
-        match chunk {
-            Chunk::Block(block) => {
-                let _ = capture::FREE_BLOCKS.try_send(block);
-            }
-            Chunk::Stall(stall) => {
-                let _ = capture::FREE_STALL.try_send(stall);
-            }
-        }
+        BUFFERS.recycle(chunk);
     }
 }
 
 /// Samples lost so far: whole dropped blocks, plus at least one per PIO RX stall (the PIO does not say how many).
 fn lost_samples() -> u32 {
-    let dropped = capture::DROPPED_BLOCKS.load(Ordering::Relaxed);
-    let stalls = capture::RX_OVERRUNS.load(Ordering::Relaxed);
+    let dropped = BUFFERS.dropped_blocks.load(Ordering::Relaxed);
+    let stalls = BUFFERS.rx_overruns.load(Ordering::Relaxed);
     dropped.wrapping_mul(BLOCK_WORDS as u32).wrapping_add(stalls)
 }
