@@ -10,7 +10,7 @@ use std::task::{Context, Poll, Waker};
 
 use embedded_storage_async::nor_flash::{ErrorType, NorFlash, ReadNorFlash};
 use stapes_node::{Action, Clock, Identity, Memory, Node, RamFlash, RamFlashError};
-use stapes_protocol::MAX_MESSAGE_LEN;
+use stapes_protocol::{MAX_MESSAGE_LEN, MAX_RESPONSE_LEN};
 use wasm_bindgen::prelude::*;
 
 use crate::signals::{Generator, Signal};
@@ -131,9 +131,9 @@ impl SimNode {
     /// Answers one request (an OUT transfer's bytes) with the response bytes; a reboot request reboots after
     /// answering, as the device does.
     pub fn request(&mut self, bytes: &[u8]) -> Vec<u8> {
-        let mut response = vec![0u8; MAX_MESSAGE_LEN];
+        let mut response = [0u8; MAX_RESPONSE_LEN];
         let reply = ready(self.node.handle(bytes, &mut response));
-        response.truncate(reply.len);
+        let response = response[..reply.len].to_vec();
         self.save();
         if let Some(Action::Reboot(_)) = reply.action {
             self.node = boot(self.flash.clone());

@@ -16,7 +16,7 @@ use embassy_time::{Instant, Timer};
 use embassy_usb::driver::EndpointError;
 use stapes_firmware::audio::BLOCK_WORDS;
 use stapes_firmware::layout::SETTINGS;
-use stapes_node::protocol::{MAX_MESSAGE_LEN, MAX_REQUEST_LEN, RebootMode};
+use stapes_node::protocol::{MAX_MESSAGE_LEN, MAX_REQUEST_LEN, MAX_RESPONSE_LEN, RebootMode};
 use stapes_node::{Action, Clock, Identity, Memory, Node, i2s_to_f32};
 use static_cell::{ConstStaticCell, StaticCell};
 
@@ -27,12 +27,9 @@ use crate::device::{system, usb};
 /// The node as the tasks share it.
 type SharedNode = Mutex<CriticalSectionRawMutex, Node<'static, SettingsFlash, Uptime>>;
 
-/// Bytes of a reply: every response fits 512 (the node's guarantee).
-const REPLY_LEN: usize = 512;
-
 /// A response waiting for bulk IN, and what to do once it is sent.
 struct Reply {
-    bytes: [u8; REPLY_LEN],
+    bytes: [u8; MAX_RESPONSE_LEN],
     len: usize,
     action: Option<Action>,
 }
@@ -89,7 +86,7 @@ async fn requests(node: &'static SharedNode, mut rx: usb::BulkOut) -> ! {
                 continue;
             }
         };
-        let mut reply = Reply { bytes: [0; REPLY_LEN], len: 0, action: None };
+        let mut reply = Reply { bytes: [0; MAX_RESPONSE_LEN], len: 0, action: None };
         let mut node = node.lock().await;
         let answer = node.handle(&request[..len], &mut reply.bytes).await;
         (reply.len, reply.action) = (answer.len, answer.action);

@@ -71,9 +71,11 @@ pub async fn read_message(ep: &mut BulkOut, buf: &mut [u8]) -> Result<usize, RxE
 }
 
 /// Writes `message` as one transfer (a zero-length packet ends it when it fills its last packet, unless it is a
-/// whole `MAX_MESSAGE_LEN`, which ends the host's read by itself).
+/// whole `MAX_MESSAGE_LEN`, which ends the host's read by itself). An empty message (the node never makes one) is
+/// sent as a zero-length packet: `write_transfer(&[], false)` would send nothing and leave the host waiting
+/// (embassy-usb-driver 0.2.2 `EndpointIn::write_transfer` writes one packet per chunk, then the ZLP if asked).
 pub async fn write_message(ep: &mut BulkIn, message: &[u8]) -> Result<(), EndpointError> {
-    ep.write_transfer(message, needs_zlp(message.len())).await
+    ep.write_transfer(message, needs_zlp(message.len()) || message.is_empty()).await
 }
 
 /// Waits until the host has configured the device (the endpoint is enabled).
