@@ -36,7 +36,10 @@ unsafe fn SWI_IRQ_1() {
     unsafe { CAPTURE_EXECUTOR.on_interrupt() }
 }
 
-/// The mic's data line has an external pull-down (the RP2350's internal ones are unreliable, erratum E9).
+/// The mic's data line has an external pull-down of 8.2 kΩ or less, so the internal one stays off: per erratum
+/// RP2350-E9 (RP2350 datasheet, A2 silicon) an input pad floating between VIL and VIH, as SD is while the mic leaves
+/// it undriven, leaks current that holds it near 2.2 V; neither the internal pull-down nor a 100 kΩ resistor can
+/// pull it low, "a low impedance source of 8.2 kΩ or less" can.
 const USE_INTERNAL_PULLDOWN: bool = false;
 
 /// Sets up the hardware and runs the executors; never returns.
