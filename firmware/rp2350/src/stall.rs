@@ -295,3 +295,51 @@ impl<F: NorFlash, M: RawMutex> NorFlash for WindowedFlash<'_, '_, F, M> {
 
 /// NOR flash bits only go from 1 to 0, so a word may be programmed again (sequential-storage marks pages this way).
 impl<F: MultiwriteNorFlash, M: RawMutex> MultiwriteNorFlash for WindowedFlash<'_, '_, F, M> {}
+
+#[cfg(test)]
+mod tests {
+    use embassy_futures::block_on;
+    use embassy_futures::select::{Either, select};
+    use embassy_futures::yield_now;
+    use embassy_sync::blocking_mutex::raw::NoopRawMutex;
+    use stapes_node::{RamFlash, SECTOR};
+
+    use super::*;
+
+    fn no_clock() -> u64 {
+        0
+    }
+
+    /// `op`'s result, or `None` if it is still waiting (for a window no capture will open) after a while.
+    fn result<T>(op: impl Future<Output = T>) -> Option<T> {
+        let waited = async {
+            for _ in 0..100 {
+                yield_now().await;
+            }
+        };
+        match block_on(select(op, waited)) {
+            Either::First(r) => Some(r),
+            Either::Second(()) => None,
+        }
+    }
+
+    #[test]
+    fn erase_and_program_outside_the_writable_range_are_refused_before_waiting_for_a_window() {
+        let buffers = Buffers::<NoopRawMutex>::new(no_clock);
+        let sector = SECTOR as u32;
+        let mut flash = WindowedFlash::new(RamFlash::<{ 4 * SECTOR }>::new(), 2 * sector..4 * sector, &buffers);
+        let refused = Some(Err(WindowedError::OutOfBounds));
+        assert_eq!(result(flash.erase(0, sector)), refused);
+        assert_eq!(result(flash.erase(sector, 3 * sector)), refused);
+        assert_eq!(result(flash.erase(3 * sector, 2 * sector)), refused);
+        assert_eq!(result(flash.write(2 * sector - 4, &[0; 8])), refused);
+        assert_eq!(result(flash.write(u32::MAX - 3, &[0; 8])), refused);
+        assert!(!buffers.window_request.signaled(), "nothing asked the capture for a window");
+        // Reads are not guarded: the image and everything else stay readable, with no window.
+        assert_eq!(result(flash.read(0, &mut [0u8; 4])), Some(Ok(())));
+        // Inside the range, an erase waits for its window.
+        assert_eq!(result(flash.erase(2 * sector, 3 * sector)), None);
+        assert!(buffers.window_request.signaled());
+        assert!(flash.inner().bytes().iter().all(|&b| b == 0xff));
+    }
+}
