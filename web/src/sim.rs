@@ -11,7 +11,9 @@ use std::task::{Context, Poll, Waker};
 
 use embedded_storage_async::nor_flash::{ErrorType, NorFlash, ReadNorFlash};
 use stapes_node::{Action, Clock, Identity, Memory, Node, RamFlash, RamFlashError};
-use stapes_protocol::{MAX_MESSAGE_LEN, MAX_REQUEST_LEN, TransferEnd, TransferReader, USB_PACKET_LEN, message_packets};
+use stapes_protocol::{
+    MAX_MESSAGE_LEN, MAX_REQUEST_LEN, MAX_RESPONSE_LEN, TransferEnd, TransferReader, USB_PACKET_LEN, message_packets,
+};
 use wasm_bindgen::prelude::*;
 
 use crate::signals::{Generator, Signal};
@@ -203,9 +205,9 @@ impl SimNode {
     /// Answers one request (an OUT transfer's bytes) with the response bytes; a reboot request reboots after
     /// answering, as the device does.
     pub fn request(&mut self, bytes: &[u8]) -> Vec<u8> {
-        let mut response = vec![0u8; MAX_MESSAGE_LEN];
+        let mut response = [0u8; MAX_RESPONSE_LEN];
         let reply = ready(self.node.handle(bytes, &mut response));
-        response.truncate(reply.len);
+        let response = response[..reply.len].to_vec();
         self.save();
         if let Some(Action::Reboot(_)) = reply.action {
             self.node = boot(self.flash.clone());

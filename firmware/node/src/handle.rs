@@ -3,11 +3,10 @@
 use core::fmt::Write;
 
 use embedded_storage_async::nor_flash::NorFlash;
-use serde::Serialize;
 use stapes_protocol::{
-    Applied, ERROR_KEY, Endpoint, Header, Info, InfoEp, Key, MAX_REQUEST_LEN, NodeSettings, PROTOCOL_HASH, RebootMode,
-    SettingsGet, SettingsOrigin, SettingsReset, SettingsSet, SettingsValidate, StreamStart, StreamStop, SystemReboot,
-    WireError, config_hash, decode_body, encode, encode_response,
+    Applied, ERROR_KEY, Endpoint, FrameError, Header, Info, InfoEp, Key, MAX_REQUEST_LEN, MAX_RESPONSE_LEN,
+    NodeSettings, PROTOCOL_HASH, RebootMode, SettingsGet, SettingsOrigin, SettingsReset, SettingsSet, SettingsValidate,
+    StreamStart, StreamStop, SystemReboot, WireError, config_hash, decode_body, encode, encode_response,
 };
 
 use crate::clock::Clock;
@@ -18,7 +17,8 @@ use crate::settings::{self, Refusal};
 /// What [`Node::handle`] wrote and what the firmware must do after sending it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Reply {
-    /// Bytes of the response at the start of the response buffer (0 only if that buffer was too small).
+    /// Bytes of the response at the start of the response buffer: never 0 (a host waits for every answer, and an
+    /// empty one would be no USB transfer at all).
     pub len: usize,
     /// Something to do once the response is sent.
     pub action: Option<Action>,
@@ -70,12 +70,18 @@ impl<const N: usize> Write for Text<N> {
 }
 
 impl<F: NorFlash, C: Clock> Node<'_, F, C> {
-    /// Answers one request (one whole USB transfer) into `response`, which needs
-    /// [`MAX_RESPONSE_LEN`](stapes_protocol::MAX_RESPONSE_LEN) bytes: every answer fits (identity strings are cut
-    /// to 64 bytes in `info`); a shorter buffer may give `len` 0. Any bytes get an answer: malformed, oversized
-    /// and unknown requests a [`WireError`]. `settings/set` and `settings/reset` write flash: they stop a running
-    /// stream first (the write stalls the device) and must be awaited to the end, never cancelled.
-    pub async fn handle(&mut self, request: &[u8], response: &mut [u8]) -> Reply {
+    /// Answers one request (one whole USB transfer) into `response`: every answer fits (identity strings are cut
+    /// to 64 bytes in `info`), and the reply is never empty. Any bytes get an answer: malformed, oversized and
+    /// unknown requests a [`WireError`], and so would an answer that failed to encode. `settings/set` and
+    /// `settings/reset` write flash: they stop a running stream first (the write stalls the device) and must be
+    /// awaited to the end, never cancelled.
+    pub async fn handle(&mut self, request: &[u8], response: &mut [u8; MAX_RESPONSE_LEN]) -> Reply {
+        self.handle_into(request, response).await
+    }
+
+    /// [`handle`](Self::handle) into a buffer of any size: an answer that does not fit becomes an error reply, and
+    /// an error that does not fit its bare 8-byte header (`len` 0 only in a buffer shorter than that).
+    async fn handle_into(&mut self, request: &[u8], response: &mut [u8]) -> Reply {
         let (header, body) = match Header::split(request) {
             Ok(split) => split,
             Err(_) => return fail(Header { key: ERROR_KEY, seq: 0 }, Failure::Wire(WireError::Malformed), response),
@@ -92,43 +98,46 @@ impl<F: NorFlash, C: Clock> Node<'_, F, C> {
 
     async fn dispatch(&mut self, header: Header, body: &[u8], out: &mut [u8]) -> Result<Reply, Failure> {
         let seq = header.seq;
-        let reply = |len: Result<usize, _>| Reply { len: len.unwrap_or(0), action: None };
+        // An answer that does not encode is answered with an error: never with nothing.
+        let reply = |len: Result<usize, FrameError>| {
+            len.map(|len| Reply { len, action: None }).map_err(|_| Failure::Wire(UNENCODABLE))
+        };
         Ok(match header.key {
             k if k == InfoEp::KEY => {
                 request::<InfoEp>(body)?;
-                reply(encode_response::<InfoEp>(seq, &self.info(), out))
+                reply(encode_response::<InfoEp>(seq, &self.info(), out))?
             }
             k if k == SettingsGet::KEY => {
                 request::<SettingsGet>(body)?;
-                reply(encode_response::<SettingsGet>(seq, &self.settings, out))
+                reply(encode_response::<SettingsGet>(seq, &self.settings, out))?
             }
             k if k == SettingsValidate::KEY => {
                 settings::check(&request::<SettingsValidate>(body)?).map_err(Failure::Refused)?;
-                reply(encode_response::<SettingsValidate>(seq, &(), out))
+                reply(encode_response::<SettingsValidate>(seq, &(), out))?
             }
             k if k == SettingsSet::KEY => {
                 let applied = self.set(request::<SettingsSet>(body)?).await?;
-                reply(encode_response::<SettingsSet>(seq, &applied, out))
+                reply(encode_response::<SettingsSet>(seq, &applied, out))?
             }
             k if k == SettingsReset::KEY => {
                 request::<SettingsReset>(body)?;
                 let applied = self.set(settings::defaults()).await?;
-                reply(encode_response::<SettingsReset>(seq, &applied, out))
+                reply(encode_response::<SettingsReset>(seq, &applied, out))?
             }
             k if k == StreamStart::KEY => {
                 request::<StreamStart>(body)?;
                 self.start_stream();
-                reply(encode_response::<StreamStart>(seq, &(), out))
+                reply(encode_response::<StreamStart>(seq, &(), out))?
             }
             k if k == StreamStop::KEY => {
                 request::<StreamStop>(body)?;
                 self.stop_stream();
-                reply(encode_response::<StreamStop>(seq, &(), out))
+                reply(encode_response::<StreamStop>(seq, &(), out))?
             }
             k if k == SystemReboot::KEY => {
                 let mode = request::<SystemReboot>(body)?;
                 self.stop_stream();
-                Reply { action: Some(Action::Reboot(mode)), ..reply(encode_response::<SystemReboot>(seq, &(), out)) }
+                Reply { action: Some(Action::Reboot(mode)), ..reply(encode_response::<SystemReboot>(seq, &(), out))? }
             }
             Key(other) => return Err(Failure::Wire(WireError::UnknownKey(other))),
         })
@@ -189,18 +198,81 @@ fn request<'a, E: Endpoint>(body: &'a [u8]) -> Result<E::Request<'a>, Failure> {
     decode_body(body).map_err(|_| Failure::Wire(WireError::Malformed))
 }
 
+/// The error of an answer that did not encode (every answer fits a whole response buffer, so only a shorter one
+/// gets it).
+const UNENCODABLE: WireError<'static> =
+    WireError::Invalid { field: "response", message: "the answer does not fit the response buffer" };
+
 fn fail(header: Header, failure: Failure, out: &mut [u8]) -> Reply {
     let head = Header { key: ERROR_KEY, seq: header.seq };
-    let len = match &failure {
-        Failure::Wire(e) => encode_error(head, e, out),
+    let encoded = match &failure {
+        Failure::Wire(e) => encode(head, e, out),
         Failure::Refused(r) => {
             let (field, message) = (Text::<48>::format(r.field()), Text::<192>::format(r));
-            encode_error(head, &WireError::Invalid { field: field.as_str(), message: message.as_str() }, out)
+            encode(head, &WireError::Invalid { field: field.as_str(), message: message.as_str() }, out)
         }
     };
+    // Errors fit a whole response buffer; in a shorter one the error header alone still ends the host's wait (a
+    // body it cannot decode rather than silence).
+    let len = encoded.or_else(|_| encode(head, &(), out)).unwrap_or(0);
     Reply { len, action: None }
 }
 
-fn encode_error(head: Header, error: &(impl Serialize + ?Sized), out: &mut [u8]) -> usize {
-    encode(head, error, out).unwrap_or(0)
+#[cfg(test)]
+mod tests {
+    use embassy_futures::block_on;
+    use stapes_protocol::{
+        ENDPOINTS, HEADER_LEN, SettingsSet, SystemReboot, USB_PACKET_LEN, encode_request, needs_zlp,
+    };
+
+    use super::*;
+    use crate::{Memory, RamFlash, SECTOR, settings};
+
+    struct Zero;
+    impl Clock for Zero {
+        fn now_us(&self) -> u64 {
+            0
+        }
+    }
+
+    /// Packets a transfer of `len` bytes takes on the bus: full ones, then a short one or a zero-length one.
+    fn packets(len: usize) -> usize {
+        len.div_ceil(USB_PACKET_LEN) + usize::from(needs_zlp(len))
+    }
+
+    #[test]
+    fn every_request_gets_at_least_one_packet_back_even_when_its_answer_does_not_fit() {
+        let identity = crate::Identity { firmware_version: "t", git_hash: "t", build_date: "t", board: "t", serial: 0 };
+        let mut memory = Box::new(Memory::new());
+        let flash = RamFlash::<{ 2 * SECTOR }>::new();
+        let mut node = block_on(Node::boot(&mut memory, flash, 0..2 * SECTOR as u32, Zero, identity));
+        let mut requests: Vec<Vec<u8>> = vec![vec![], vec![1, 2, 3], vec![0xff; MAX_REQUEST_LEN + 1]];
+        for (i, &(_, key)) in ENDPOINTS.iter().enumerate() {
+            for body in [&[][..], &[0], &[1, 2, 3, 4]] {
+                let mut r = key.0.to_le_bytes().to_vec();
+                r.extend_from_slice(&(i as u32).to_le_bytes());
+                r.extend_from_slice(body);
+                requests.push(r);
+            }
+        }
+        let mut buf = [0u8; 512];
+        let n = encode_request::<SettingsSet>(40, &settings::defaults(), &mut buf).unwrap();
+        requests.push(buf[..n].to_vec());
+        let n = encode_request::<SystemReboot>(41, &RebootMode::Normal, &mut buf).unwrap();
+        requests.push(buf[..n].to_vec());
+
+        for request in &requests {
+            let seq = Header::split(request).map_or(0, |(h, _)| h.seq);
+            for size in [HEADER_LEN, 9, 16, 40, 64, 100, 200, MAX_RESPONSE_LEN] {
+                let mut response = vec![0u8; size];
+                let reply = block_on(node.handle_into(request, &mut response));
+                assert!(packets(reply.len) >= 1, "request {request:02x?}, buffer {size}: nothing sent, the host waits");
+                let (header, body) = Header::split(&response[..reply.len]).unwrap();
+                assert_eq!(header.seq, seq);
+                if size == MAX_RESPONSE_LEN && header.key == ERROR_KEY {
+                    assert!(decode_body::<WireError<'_>>(body).is_ok(), "a whole buffer holds the whole error");
+                }
+            }
+        }
+    }
 }

@@ -195,8 +195,7 @@ impl<'m, F: NorFlash, C: Clock> Node<'m, F, C> {
     }
 
     /// Ends the stream as `stream/stop` does: the final frames (end padding) are computed and queued. True if one
-    /// was running. The firmware calls it when the host goes away (bus reset, unplug), so that nothing is queued
-    /// for nobody.
+    /// was running.
     pub fn stop_stream(&mut self) -> bool {
         if self.stream.is_none() {
             return false;
@@ -206,6 +205,14 @@ impl<'m, F: NorFlash, C: Clock> Node<'m, F, C> {
         pipeline.flush(&mut |f| sink.frame(f));
         self.stream = None;
         true
+    }
+
+    /// The host went away (bus reset, deconfiguration, suspend, unplug): the stream stops without its final
+    /// frames and the send queue is emptied, so that the next session starts with nothing of this one. True if a
+    /// stream was running. The host starts a new stream with `stream/start`.
+    pub fn host_gone(&mut self) -> bool {
+        self.queue.clear();
+        self.stream.take().is_some()
     }
 
     fn health_interval_samples(&self) -> u64 {

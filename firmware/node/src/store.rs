@@ -44,7 +44,17 @@ impl<F: NorFlash> Store<F> {
         let fetched = self.map.fetch_item::<&[u8]>(&mut self.buffer.0, &SETTINGS_KEY).await;
         let record = match fetched {
             Ok(Some(record)) => record,
-            Ok(None) => return Err(SettingsOrigin::Defaults),
+            // sequential-storage reads foreign data (another firmware's filesystem, noise) as pages without items:
+            // "nothing stored". Only a never-written range is a first boot; anything else is erased here, so that
+            // `info` says the settings were reset and the first save starts from clean pages.
+            Ok(None) => {
+                if !matches!(self.is_erased().await, Ok(true)) {
+                    // Best effort, as below.
+                    let _ = self.map.erase_all().await;
+                    return Err(SettingsOrigin::ResetCorrupt);
+                }
+                return Err(SettingsOrigin::Defaults);
+            }
             Err(_) => {
                 // Best effort: if even the erase fails, the next save reports the flash error.
                 let _ = self.map.erase_all().await;
@@ -62,6 +72,22 @@ impl<F: NorFlash> Store<F> {
             Ok(_) => Err(SettingsOrigin::ResetInvalid),
             Err(_) => Err(SettingsOrigin::ResetCorrupt),
         }
+    }
+
+    /// Whether every byte of the range reads as erased (0xFF).
+    async fn is_erased(&mut self) -> Result<bool, F::Error> {
+        let range = self.map.flash_range();
+        let mut at = range.start;
+        while at < range.end {
+            let n = (range.end - at).min(BUFFER_LEN as u32);
+            let chunk = &mut self.buffer.0[..n as usize];
+            self.map.flash().read(at, chunk).await?;
+            if chunk.iter().any(|&b| b != 0xff) {
+                return Ok(false);
+            }
+            at += n;
+        }
+        Ok(true)
     }
 
     /// Writes `settings` (replacing the previous item). Must not be cancelled half-way (sequential-storage's rule).

@@ -201,7 +201,7 @@ fn settings_set_while_streaming_stops_the_stream() {
     assert_eq!(node.push_audio(&signal(1600, 16_000.0)), 0, "no stream, no frames");
     assert!(!node.stop_stream(), "nothing to stop");
     ok::<StreamStart>(&mut node, &(), |()| {});
-    assert!(node.stop_stream() && !node.is_streaming(), "the firmware stops it when the host goes away");
+    assert!(node.stop_stream() && !node.is_streaming(), "a running stream stops");
     let mut streamable = preset("whisper-80").unwrap();
     streamable.normalize = Normalize::None;
     s.config = streamable;

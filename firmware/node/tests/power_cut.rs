@@ -130,8 +130,8 @@ fn corrupt_or_foreign_flash_boots_with_defaults_and_says_why() {
     }
     let (got, origin) = boot_and_read(&mut memory, &mut garbage, &clock);
     assert_eq!(got, settings::defaults());
-    // Pages whose state words are garbage read as empty to sequential-storage, so "nothing stored" is fair too.
-    assert!(matches!(origin, SettingsOrigin::ResetCorrupt | SettingsOrigin::Defaults), "{origin:?}");
+    // sequential-storage reads most of it as pages without items; the node still says the flash held something.
+    assert_eq!(origin, SettingsOrigin::ResetCorrupt);
     // The erased store works again.
     {
         let mut node = block_on(Node::boot(&mut memory, &mut garbage, RANGE, &clock, IDENTITY));

@@ -36,7 +36,10 @@ unsafe fn SWI_IRQ_1() {
     unsafe { CAPTURE_EXECUTOR.on_interrupt() }
 }
 
-/// The mic's data line has an external pull-down (the RP2350's internal ones are unreliable, erratum E9).
+/// The mic's data line has an external pull-down of 8.2 kΩ or less, so the internal one stays off: per erratum
+/// RP2350-E9 (RP2350 datasheet, A2 silicon) an input pad floating between VIL and VIH, as SD is while the mic leaves
+/// it undriven, leaks current that holds it near 2.2 V; neither the internal pull-down nor a 100 kΩ resistor can
+/// pull it low, "a low impedance source of 8.2 kΩ or less" can.
 const USE_INTERNAL_PULLDOWN: bool = false;
 
 /// Sets up the hardware and runs the executors; never returns.
@@ -63,7 +66,7 @@ pub fn main() -> ! {
     );
     static BLOCKS: StaticCell<[[u32; BLOCK_WORDS]; POOL_BLOCKS]> = StaticCell::new();
     static STALL: StaticCell<[u32; STALL_WORDS]> = StaticCell::new();
-    capture::provide(BLOCKS.init([[0; BLOCK_WORDS]; POOL_BLOCKS]), STALL.init([0; STALL_WORDS]));
+    capture::BUFFERS.provide(BLOCKS.init([[0; BLOCK_WORDS]; POOL_BLOCKS]), STALL.init([0; STALL_WORDS]));
 
     interrupt::SWI_IRQ_1.set_priority(Priority::P2);
     let high = CAPTURE_EXECUTOR.start(interrupt::SWI_IRQ_1);
@@ -74,7 +77,7 @@ pub fn main() -> ! {
     let serial = SERIAL.init(stapes_firmware::usb::serial_number(chip_id));
     let serial = core::str::from_utf8(serial).unwrap_or("0000000000000000");
     let (device, rx, tx) = usb::build(embassy_rp::usb::Driver::new(p.USB, Irqs), serial);
-    let flash = flash::SettingsFlash::new(flash::PicoFlash::new_blocking(p.FLASH));
+    let flash = flash::settings(flash::PicoFlash::new_blocking(p.FLASH));
 
     static EXECUTOR: StaticCell<Executor> = StaticCell::new();
     EXECUTOR.init(Executor::new()).run(|spawner| {
@@ -86,7 +89,7 @@ pub fn main() -> ! {
 
 #[embassy_executor::task]
 async fn capture_task(i2s: I2sIn<'static, PIO0, 0>) -> ! {
-    capture::run(i2s).await
+    capture::BUFFERS.capture(capture::Mic(i2s)).await
 }
 
 #[embassy_executor::task]

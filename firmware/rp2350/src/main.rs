@@ -5,7 +5,7 @@
 //! Wiring (I2S microphone such as INMP441 / ICS-43434 / SPH0645, 3.3 V):
 //!   BCLK (SCK)  : GPIO 18   (pin 24)
 //!   LRCLK (WS)  : GPIO 19   (pin 25)
-//!   DATA (SD)   : GPIO 20   (pin 26), 100 kΩ to GND recommended (the mic leaves the right slot floating)
+//!   DATA (SD)   : GPIO 20   (pin 26), 8.2 kΩ or less to GND (the mic leaves the right slot floating; RP2350-E9)
 //!   L/R select  : GND       (the mic answers in the left slot)
 //!   VDD         : 3V3(OUT)  (pin 36)
 //!   GND         : GND       (pin 23)

@@ -43,10 +43,9 @@ pub fn call<E: Endpoint>(node: &mut TestNode<'_, '_, '_>, seq: u32, req: &E::Req
 
 /// Sends raw bytes as a request, with a response buffer of exactly `MAX_RESPONSE_LEN` (the firmware's).
 pub fn raw(node: &mut TestNode<'_, '_, '_>, request: &[u8]) -> (Vec<u8>, Reply) {
-    let mut response = vec![0u8; MAX_RESPONSE_LEN];
+    let mut response = [0u8; MAX_RESPONSE_LEN];
     let reply = embassy_futures::block_on(node.handle(request, &mut response));
-    response.truncate(reply.len);
-    (response, reply)
+    (response[..reply.len].to_vec(), reply)
 }
 
 /// The response body of `E`, or the node's error.

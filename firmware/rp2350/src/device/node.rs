@@ -1,5 +1,6 @@
 //! The node library on the device: booted from flash, then shared by three tasks: `requests` (bulk OUT →
-//! `Node::handle`), `messages` (replies and queued topic messages → bulk IN) and `pipeline` (audio → `push_audio`).
+//! `Node::handle`), `messages` (replies and queued topic messages → bulk IN), both `stapes_firmware::link` on the
+//! embassy-rp endpoints, and `pipeline` (audio → `push_audio`).
 //!
 //! `handle` only awaits inside flash writes (`settings/set`, `settings/reset`), which stop a running stream first;
 //! so the lock is otherwise held without a pause, and the pipeline never waits for it while streaming.
@@ -7,40 +8,21 @@
 use core::sync::atomic::Ordering;
 
 use embassy_executor::Spawner;
-use embassy_futures::select::{Either, select};
 use embassy_sync::blocking_mutex::raw::CriticalSectionRawMutex;
-use embassy_sync::channel::Channel;
 use embassy_sync::mutex::Mutex;
-use embassy_sync::signal::Signal;
 use embassy_time::{Instant, Timer};
-use embassy_usb::driver::EndpointError;
 use stapes_firmware::audio::BLOCK_WORDS;
 use stapes_firmware::layout::SETTINGS;
-use stapes_node::protocol::{MAX_MESSAGE_LEN, MAX_REQUEST_LEN, RebootMode};
+use stapes_node::protocol::RebootMode;
 use stapes_node::{Action, Clock, Identity, Memory, Node, i2s_to_f32};
 use static_cell::{ConstStaticCell, StaticCell};
 
-use crate::device::capture::{self, Chunk};
+use crate::device::capture::BUFFERS;
 use crate::device::flash::SettingsFlash;
 use crate::device::{system, usb};
 
 /// The node as the tasks share it.
 type SharedNode = Mutex<CriticalSectionRawMutex, Node<'static, SettingsFlash, Uptime>>;
-
-/// Bytes of a reply: every response fits 512 (the node's guarantee).
-const REPLY_LEN: usize = 512;
-
-/// A response waiting for bulk IN, and what to do once it is sent.
-struct Reply {
-    bytes: [u8; REPLY_LEN],
-    len: usize,
-    action: Option<Action>,
-}
-
-/// Replies, `requests` → `messages` (one at a time: the host waits for each answer).
-static REPLIES: Channel<CriticalSectionRawMutex, Reply, 1> = Channel::new();
-/// The node queued topic messages.
-static QUEUED: Signal<CriticalSectionRawMutex, ()> = Signal::new();
 
 /// Microseconds since boot, from the RP2350 timer.
 pub struct Uptime;
@@ -52,6 +34,11 @@ impl Clock for Uptime {
 }
 
 /// Boots the node from the settings flash and spawns the tasks that run it.
+///
+/// The pipeline is spawned only after the boot, and nothing needs it before: a boot on foreign or damaged flash
+/// erases sector after sector, each in a fresh stall window that needs the stall buffer back, and the flash
+/// wrapper recycles the capture's chunks itself while it waits (`stapes_firmware::stall::Buffers::wait_window`,
+/// tested by booting through it in `tests/boot_on_used_flash.rs`).
 #[embassy_executor::task]
 pub async fn boot(spawner: Spawner, flash: SettingsFlash, chip_id: u64, rx: usb::BulkOut, tx: usb::BulkIn) {
     static MEMORY: ConstStaticCell<Memory> = ConstStaticCell::new(Memory::new());
@@ -64,7 +51,7 @@ pub async fn boot(spawner: Spawner, flash: SettingsFlash, chip_id: u64, rx: usb:
         serial: chip_id,
     };
     let node = Node::boot(MEMORY.take(), flash, SETTINGS, Uptime, identity).await;
-    capture::SET_RATE.signal(node.settings().config.sample_rate);
+    BUFFERS.set_rate.signal(node.settings().config.sample_rate);
     let node: &'static SharedNode = NODE.init(Mutex::new(node));
     spawner.spawn(requests(node, rx).expect("spawned once"));
     spawner.spawn(messages(node, tx).expect("spawned once"));
@@ -74,78 +61,33 @@ pub async fn boot(spawner: Spawner, flash: SettingsFlash, chip_id: u64, rx: usb:
 /// Reads requests, answers them through the node, hands the replies to `messages`.
 #[embassy_executor::task]
 async fn requests(node: &'static SharedNode, mut rx: usb::BulkOut) -> ! {
-    // One byte over the limit: the node then answers "oversized" (it sees a longer request than it accepts).
-    let mut request = [0u8; MAX_REQUEST_LEN + 1];
-    loop {
-        let len = match usb::read_message(&mut rx, &mut request).await {
-            Ok(len) | Err(usb::RxError::TooLong(len)) => len,
-            Err(usb::RxError::Disabled) => {
-                usb::wait_enabled(&mut rx).await;
-                continue;
-            }
-        };
-        let mut reply = Reply { bytes: [0; REPLY_LEN], len: 0, action: None };
-        let mut node = node.lock().await;
-        let answer = node.handle(&request[..len], &mut reply.bytes).await;
-        (reply.len, reply.action) = (answer.len, answer.action);
-        capture::SET_RATE.signal(node.settings().config.sample_rate);
-        drop(node);
-        QUEUED.signal(());
-        REPLIES.send(reply).await;
-    }
+    usb::LINK.serve_requests(node, &mut rx, |node| BUFFERS.set_rate.signal(node.settings().config.sample_rate)).await
 }
 
 /// Sends replies first, then queued topic messages; reboots after a reply that asks for it.
 #[embassy_executor::task]
 async fn messages(node: &'static SharedNode, mut tx: usb::BulkIn) -> ! {
-    let mut message = [0u8; MAX_MESSAGE_LEN];
-    loop {
-        match select(REPLIES.receive(), QUEUED.wait()).await {
-            Either::First(reply) => {
-                send(node, &mut tx, &reply.bytes[..reply.len]).await;
-                if let Some(Action::Reboot(mode)) = reply.action {
-                    // Let the host read the answer before the device drops off the bus.
-                    Timer::after_millis(20).await;
-                    match mode {
-                        RebootMode::Normal => system::reboot(),
-                        RebootMode::Bootloader => system::reboot_to_bootloader(),
-                    }
-                }
-            }
-            Either::Second(()) => loop {
-                let Some(len) = node.lock().await.next_message(&mut message) else { break };
-                send(node, &mut tx, &message[..len]).await;
-                // A reply overtakes the rest of the queue.
-                if !REPLIES.is_empty() {
-                    QUEUED.signal(());
-                    break;
-                }
-            },
-        }
-    }
-}
-
-/// Writes one message. A host that went away (unplugged, deconfigured) loses it, and sending waits for the next
-/// one; any other failure counts as a USB error in health.
-async fn send(node: &SharedNode, tx: &mut usb::BulkIn, message: &[u8]) {
-    match usb::write_message(tx, message).await {
-        Ok(()) => {}
-        Err(EndpointError::Disabled) => usb::wait_enabled(tx).await,
-        Err(EndpointError::BufferOverflow) => node.lock().await.record_usb_error(),
+    let Action::Reboot(mode) = usb::LINK.send_messages(node, &mut tx).await;
+    // Let the host read the answer before the device drops off the bus.
+    Timer::after_millis(20).await;
+    match mode {
+        RebootMode::Normal => system::reboot(),
+        RebootMode::Bootloader => system::reboot_to_bootloader(),
     }
 }
 
 /// Converts captured blocks to samples and runs them through the node; times each call with the cycle counter.
 ///
 /// Never waits for the node: it is only locked across an await by a settings write, which has stopped the stream
-/// and is itself waiting for the capture's stall window, which needs the stall buffer back. So a locked node means
-/// "no stream": the chunk goes straight back.
+/// and is itself waiting for the capture's stall window, which needs the stall buffer back (held here, it would
+/// stay out of reach of the write, which recycles only what is in `FILLED`). So a locked node means "no stream":
+/// the chunk goes straight back.
 #[embassy_executor::task]
 async fn pipeline(node: &'static SharedNode) -> ! {
     let mut samples = [0f32; BLOCK_WORDS];
     let mut lost_seen = lost_samples();
     loop {
-        let chunk = capture::FILLED.receive().await;
+        let chunk = BUFFERS.filled().await;
         let lost = lost_samples();
         if let Ok(mut node) = node.try_lock()
             && node.is_streaming()
@@ -162,25 +104,18 @@ async fn pipeline(node: &'static SharedNode) -> ! {
                 let cycles = system::cycles().wrapping_sub(start);
                 if frames > 0 {
                     node.record_frame_cycles(cycles / frames as u32);
-                    QUEUED.signal(());
+                    usb::LINK.topics_queued();
                 }
             }
         }
         lost_seen = lost;
-        match chunk {
-            Chunk::Block(block) => {
-                let _ = capture::FREE_BLOCKS.try_send(block);
-            }
-            Chunk::Stall(stall) => {
-                let _ = capture::FREE_STALL.try_send(stall);
-            }
-        }
+        BUFFERS.recycle(chunk);
     }
 }
 
 /// Samples lost so far: whole dropped blocks, plus at least one per PIO RX stall (the PIO does not say how many).
 fn lost_samples() -> u32 {
-    let dropped = capture::DROPPED_BLOCKS.load(Ordering::Relaxed);
-    let stalls = capture::RX_OVERRUNS.load(Ordering::Relaxed);
+    let dropped = BUFFERS.dropped_blocks.load(Ordering::Relaxed);
+    let stalls = BUFFERS.rx_overruns.load(Ordering::Relaxed);
     dropped.wrapping_mul(BLOCK_WORDS as u32).wrapping_add(stalls)
 }

@@ -20,11 +20,11 @@ const CAPTURE_GRACE: u32 = 4;
 pub async fn watchdog(mut watchdog: Watchdog) -> ! {
     watchdog.start(WATCHDOG_TIMEOUT);
     let mut ticker = Ticker::every(WATCHDOG_PERIOD);
-    let mut last = capture::TRANSFERS.load(Ordering::Relaxed);
+    let mut last = capture::BUFFERS.transfers.load(Ordering::Relaxed);
     let mut idle = 0u32;
     loop {
         ticker.next().await;
-        let now = capture::TRANSFERS.load(Ordering::Relaxed);
+        let now = capture::BUFFERS.transfers.load(Ordering::Relaxed);
         idle = if now == last { idle + 1 } else { 0 };
         last = now;
         if idle <= CAPTURE_GRACE {

@@ -1,17 +1,15 @@
-//! The USB device: descriptors (vendor interface, WebUSB, MS OS 2.0) and message transfers on the bulk pair.
-//!
-//! One message = one USB transfer: packets of [`MAX_PACKET`] bytes ended by a short packet, or by a zero-length
-//! packet when the message is a multiple of the packet size (the framing postcard-rpc uses on USB too).
+//! The USB device: descriptors (vendor interface, WebUSB, MS OS 2.0), the bulk pair, and the bus events that end a
+//! session on the [`LINK`] (messages and sessions live in `stapes_firmware::link`).
 
 use embassy_rp::peripherals::USB;
 use embassy_rp::usb::Driver;
-use embassy_usb::driver::{Endpoint, EndpointError, EndpointIn, EndpointOut};
+use embassy_sync::blocking_mutex::raw::CriticalSectionRawMutex;
 use embassy_usb::{Builder, UsbDevice};
 use stapes_firmware::device_descriptors::{
     self, BOS_DESC_LEN, CONFIG_DESC_LEN, CONTROL_BUF_LEN, LandingPage, MSOS_DESC_LEN,
 };
+use stapes_firmware::link::{BusEvents, Link};
 use stapes_firmware::usb::MAX_PACKET;
-use stapes_node::protocol::{TransferEnd, TransferReader, message_packets};
 use static_cell::StaticCell;
 
 const _: () = assert!(MAX_PACKET as usize == stapes_node::protocol::USB_PACKET_LEN);
@@ -19,6 +17,9 @@ const _: () = assert!(MAX_PACKET as usize == stapes_node::protocol::USB_PACKET_L
 pub type UsbDriver = Driver<'static, USB>;
 pub type BulkIn = <UsbDriver as embassy_usb::driver::Driver<'static>>::EndpointIn;
 pub type BulkOut = <UsbDriver as embassy_usb::driver::Driver<'static>>::EndpointOut;
+
+/// The link to the host: shared by the `requests`, `messages` and `pipeline` tasks and the device's bus events.
+pub static LINK: Link<CriticalSectionRawMutex> = Link::new();
 
 /// Builds the device (`stapes_firmware::device_descriptors`); returns it with the bulk OUT (requests) and IN
 /// (replies, topics) endpoints.
@@ -37,49 +38,7 @@ pub fn build(driver: UsbDriver, serial: &'static str) -> (UsbDevice<'static, Usb
         CONTROL_BUF.init([0; CONTROL_BUF_LEN]),
     );
     let (read, write) = device_descriptors::add_node_interface(&mut builder, LANDING.init(LandingPage));
+    static EVENTS: StaticCell<BusEvents<'static, CriticalSectionRawMutex>> = StaticCell::new();
+    builder.handler(EVENTS.init(BusEvents(&LINK)));
     (builder.build(), read, write)
-}
-
-/// Why a message could not be received.
-pub enum RxError {
-    /// Longer than the buffer: the buffer holds its first bytes (the count), the rest was read and thrown away.
-    TooLong(usize),
-    /// The host went away (unplugged, reset, deconfigured).
-    Disabled,
-}
-
-/// Reads one message (one transfer) into `buf`; its length. The packets are gathered by the protocol's
-/// `TransferReader`, the same code the dashboard's simulated node reads requests with: a transfer ends at a short
-/// packet only. embassy-rp 0.10's `EndpointOut::read` returns one packet per call (a zero-length one as `Ok(0)`).
-pub async fn read_message(ep: &mut BulkOut, buf: &mut [u8]) -> Result<usize, RxError> {
-    let mut transfer = TransferReader::new();
-    let mut packet = [0u8; MAX_PACKET as usize];
-    loop {
-        let n = match ep.read(&mut packet).await {
-            Ok(n) => n,
-            // A packet over the endpoint's size: the host broke the framing; resynchronise on the next transfer.
-            Err(EndpointError::BufferOverflow) => return Err(RxError::TooLong(transfer.len())),
-            Err(EndpointError::Disabled) => return Err(RxError::Disabled),
-        };
-        match transfer.push(buf, &packet[..n]) {
-            None => {}
-            Some(TransferEnd::Message(len)) => return Ok(len),
-            Some(TransferEnd::TooLong(len)) => return Err(RxError::TooLong(len)),
-        }
-    }
-}
-
-/// Writes `message` as one transfer: the protocol's `message_packets` (what embassy-usb's `write_transfer` with
-/// `needs_zlp` sends, and the packets the simulated node sends): a zero-length packet ends it when it fills its last
-/// packet, unless it is a whole `MAX_MESSAGE_LEN`, which ends the host's read by itself.
-pub async fn write_message(ep: &mut BulkIn, message: &[u8]) -> Result<(), EndpointError> {
-    for packet in message_packets(message) {
-        ep.write(packet).await?;
-    }
-    Ok(())
-}
-
-/// Waits until the host has configured the device (the endpoint is enabled).
-pub async fn wait_enabled(ep: &mut impl Endpoint) {
-    ep.wait_enabled().await;
 }
