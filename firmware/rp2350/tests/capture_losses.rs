@@ -7,7 +7,6 @@
 #![cfg(feature = "stall")]
 
 use std::cell::Cell;
-use std::future::Future;
 use std::sync::atomic::Ordering;
 
 use embassy_futures::block_on;
@@ -31,14 +30,12 @@ struct Lossy<'a> {
 impl Input for Lossy<'_> {
     fn start(&mut self) {}
 
-    fn read<'b>(&'b mut self, buf: &'b mut [u32]) -> impl Future<Output = ()> + 'b {
-        async move {
-            yield_now().await;
-            let n = self.transfers.get() + 1;
-            self.transfers.set(n);
-            buf.fill(n);
-            self.lost |= (self.lossy)(n);
-        }
+    async fn read(&mut self, buf: &mut [u32]) {
+        yield_now().await;
+        let n = self.transfers.get() + 1;
+        self.transfers.set(n);
+        buf.fill(n);
+        self.lost |= (self.lossy)(n);
     }
 
     /// Read-and-clear, as the PIO's sticky stall flag.
