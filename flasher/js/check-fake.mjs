@@ -81,7 +81,7 @@ function assertHoldsExactly(boot) {
 }
 
 test('the UF2 lands exactly, boot sector last, then REBOOT2', () => {
-  assert.equal(firmware.length, 41 * 512); // 40 pages + the RP2350-E10 block
+  assert.equal(firmware.length, 40 * 512); // 40 pages and nothing else (no RP2350-E10 block)
   const boot = new FakePicoboot();
   const seen = [];
   let reboots = 0;

@@ -16,9 +16,9 @@ fn firmware() -> (Vec<u8>, Uf2) {
     let mut file = uf2::write(FLASH_BASE, &image, family::RP2350_ARM_S).unwrap();
     // Append one page at +1 MiB + 0x300 and renumber: block counts must stay consistent.
     let far = uf2::write(FLASH_BASE + 0x10_0300, &[0xA5; 256], family::RP2350_ARM_S).unwrap();
-    file.extend_from_slice(&far[uf2::BLOCK_LEN..]);
-    let blocks = file.len() / uf2::BLOCK_LEN - 1; // minus the E10 block
-    for (k, block) in file.chunks_exact_mut(uf2::BLOCK_LEN).skip(1).enumerate() {
+    file.extend_from_slice(&far);
+    let blocks = file.len() / uf2::BLOCK_LEN;
+    for (k, block) in file.chunks_exact_mut(uf2::BLOCK_LEN).enumerate() {
         block[20..24].copy_from_slice(&(k as u32).to_le_bytes());
         block[24..28].copy_from_slice(&(blocks as u32).to_le_bytes());
     }
