@@ -48,7 +48,7 @@ fn open_error(e: JsValue) -> UsbError {
     let (name, message) = dom_error(&e);
     let hint = match name.as_str() {
         "SecurityError" => {
-            "the browser may not open the board: on Linux install firmware/99-stapes.rules (udev) and replug it; \
+            "the browser may not open the board: on Linux install firmware/60-stapes.rules (udev) and replug it; \
              close other tabs or programs (picotool) using it"
         }
         // Chromium's "Unable to claim interface." / an operation on the interface still in progress elsewhere.
