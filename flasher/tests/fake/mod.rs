@@ -2,7 +2,9 @@
 //! bits), with one-shot fault injection. `web/sim/fake-picoboot.js` is the same device for the browser tests.
 //!
 //! Built from the A2 ROM's source (`raspberrypi/pico-bootrom-rp2350`) and as strict as it where the flasher could
-//! tell the difference; each behaviour cites the function it copies.
+//! tell the difference; each behaviour cites the function it copies. Descriptors are not modelled here: a
+//! [`Transport`] is already the claimed PICOBOOT interface, so the one-interface layout after the node's reboot into
+//! BOOTSEL (PICOBOOT alone as interface 0) lives in the JS fake, where the page finds and claims the interface.
 
 use core::cell::RefCell;
 use core::future::{Future, pending, ready};
