@@ -7,11 +7,12 @@
 //! node flasher/js/check-fake.mjs target/wasm32-unknown-unknown/release/examples/js_bridge.wasm
 //! ```
 //!
-//! Imports (module `fake`) return a byte count or 0 on success, -1 for a stall, -2 for a disconnect.
+//! Imports (module `fake`) return a byte count or 0 on success, -1 for a stall, -2 for a disconnect, -3 for a
+//! transfer the device never answers (it stays pending, and the flasher's timer, `sleep`, wins).
 #![cfg(target_arch = "wasm32")]
 
 use std::cell::RefCell;
-use std::future::Future;
+use std::future::{Future, pending, ready};
 use std::ops::ControlFlow;
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
@@ -27,6 +28,8 @@ unsafe extern "C" {
     fn control_out(request: u32) -> i32;
     fn control_in(request: u32, ptr: *mut u8, cap: usize) -> i32;
     fn clear_halt() -> i32;
+    /// Records a timeout the flasher arms (the fake's clock has no time: the timer is over at once).
+    fn sleep(ms: u32);
     /// Returns 1 to cancel.
     fn progress(done: u32, total: u32) -> i32;
 }
@@ -36,10 +39,11 @@ thread_local! {
     static OUT: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
-fn code(n: i32) -> Result<usize, UsbError> {
+async fn code(n: i32) -> Result<usize, UsbError> {
     match n {
         -1 => Err(UsbError::Stall),
         -2 => Err(UsbError::Disconnected),
+        -3 => pending().await,
         n if n < 0 => Err(UsbError::Other(format!("fake error {n}"))),
         n => Ok(n as usize),
     }
@@ -53,23 +57,28 @@ impl Transport for JsFake {
         unsafe { product_id() as u16 }
     }
     async fn bulk_out(&mut self, data: &[u8]) -> Result<(), UsbError> {
-        code(unsafe { bulk_out(data.as_ptr(), data.len()) }).map(drop)
+        code(unsafe { bulk_out(data.as_ptr(), data.len()) }).await.map(drop)
     }
     async fn bulk_in(&mut self, buf: &mut [u8]) -> Result<usize, UsbError> {
-        code(unsafe { bulk_in(buf.as_mut_ptr(), buf.len()) })
+        code(unsafe { bulk_in(buf.as_mut_ptr(), buf.len()) }).await
     }
     async fn control_out(&mut self, request: u8) -> Result<(), UsbError> {
-        code(unsafe { control_out(u32::from(request)) }).map(drop)
+        code(unsafe { control_out(u32::from(request)) }).await.map(drop)
     }
     async fn control_in(&mut self, request: u8, buf: &mut [u8]) -> Result<usize, UsbError> {
-        code(unsafe { control_in(u32::from(request), buf.as_mut_ptr(), buf.len()) })
+        code(unsafe { control_in(u32::from(request), buf.as_mut_ptr(), buf.len()) }).await
     }
     async fn clear_halt(&mut self) -> Result<(), UsbError> {
-        code(unsafe { clear_halt() }).map(drop)
+        code(unsafe { clear_halt() }).await.map(drop)
+    }
+    fn sleep(&self, ms: u32) -> impl Future<Output = ()> + 'static {
+        unsafe { sleep(ms) };
+        ready(())
     }
 }
 
-/// Every import answers at once, so the flash future completes on its first poll.
+/// Every import answers at once (a transfer that never does loses to the timer, which is over at once), so the
+/// flash future completes on its first poll.
 fn block_on<F: Future>(future: F) -> F::Output {
     match pin!(future).poll(&mut Context::from_waker(Waker::noop())) {
         Poll::Ready(out) => out,

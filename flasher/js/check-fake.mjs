@@ -11,7 +11,7 @@ import vm from 'node:vm';
 
 const fakePath = fileURLToPath(new URL('../../web/sim/fake-picoboot.js', import.meta.url));
 vm.runInThisContext(readFileSync(fakePath, 'utf8'), { filename: fakePath }); // as a page's classic script would
-const { FakePicoboot, createDevice, Status, CMD, FLASH_BASE, FLASH_LEN, SECTOR } = globalThis.StapesFakePicoboot;
+const { FakePicoboot, createDevice, Status, CMD, FLASH_BASE, FLASH_LEN, SECTOR, DISABLE_MSD } = globalThis.StapesFakePicoboot;
 
 const wasmPath = process.argv[2];
 if (!wasmPath) throw new Error('usage: node check-fake.mjs js_bridge.wasm');
@@ -24,7 +24,7 @@ const enc = new TextDecoder();
 const state = { boot: null, onProgress: () => 0 };
 let memory;
 const bytes = (ptr, len) => new Uint8Array(memory.buffer, ptr, len);
-const code = (r) => (r === 'ok' ? 0 : r === 'stall' ? -1 : -2);
+const code = (r) => ({ ok: 0, stall: -1, disconnected: -2, hang: -3 })[r];
 const inCode = (r, ptr, cap) => {
   if (r.status !== 'ok') return code(r.status);
   assert.ok(r.data.length <= cap);
@@ -38,7 +38,8 @@ const { instance } = await WebAssembly.instantiate(readFileSync(wasmPath), {
     bulk_in: (ptr, cap) => inCode(state.boot.in(cap), ptr, cap),
     control_out: (request) => code(state.boot.controlOut(request)),
     control_in: (request, ptr, cap) => inCode(state.boot.controlIn(request, cap), ptr, cap),
-    clear_halt: () => (state.boot.disconnected ? -2 : 0),
+    clear_halt: () => code(state.boot.clearHalt()),
+    sleep: (ms) => state.boot.timeouts.push(ms),
     progress: (done, total) => state.onProgress(done, total),
   },
 });
@@ -80,7 +81,7 @@ function assertHoldsExactly(boot) {
 }
 
 test('the UF2 lands exactly, boot sector last, then REBOOT2', () => {
-  assert.equal(firmware.length, 41 * 512); // 40 pages + the RP2350-E10 block
+  assert.equal(firmware.length, 40 * 512); // 40 pages and nothing else (no RP2350-E10 block)
   const boot = new FakePicoboot();
   const seen = [];
   let reboots = 0;
@@ -94,11 +95,66 @@ test('the UF2 lands exactly, boot sector last, then REBOOT2', () => {
   assert.equal(boot.exclusive, 2);
   assert.deepEqual(seen, [[4096, 12288], [8192, 12288], [12288, 12288]]);
   const ids = boot.log.map((c) => c.id);
-  assert.deepEqual(ids.slice(0, 2), [CMD.EXCLUSIVE_ACCESS, CMD.FLASH_ERASE]);
-  assert.equal(boot.log[1].addr, FLASH_BASE);
-  assert.deepEqual(boot.log.at(-3), { id: CMD.WRITE, token: boot.log.at(-3).token, addr: FLASH_BASE, size: SECTOR });
+  assert.deepEqual(ids.slice(0, 3), [CMD.EXCLUSIVE_ACCESS, CMD.EXIT_XIP, CMD.FLASH_ERASE]);
+  assert.equal(boot.log[2].addr, FLASH_BASE);
+  assert.deepEqual(boot.log.at(-4), { id: CMD.WRITE, token: boot.log.at(-4).token, addr: FLASH_BASE, size: SECTOR });
   assert.equal(boot.log.at(-1).id, CMD.REBOOT2);
   assert.equal(ids.filter((id) => id === CMD.FLASH_ERASE).length, 3);
+  // Every flash command right after an EXIT_XIP (which clears the latch the plug-in armed), and the host's OUT
+  // acknowledgement is one byte, as picotool sends it.
+  ids.forEach((id, k) => {
+    if (id === CMD.FLASH_ERASE || id === CMD.WRITE || id === CMD.READ) assert.equal(ids[k - 1], CMD.EXIT_XIP, `command ${k}`);
+  });
+  assert.equal(boot.flashAborted, false);
+  assert.deepEqual(boot.acksOut, [1, 1, 1]);
+  // picotool's timeouts: clear halts + IF_RESET 1 s; command 3 s; data 10 s; ack 10 s without data, 3 s after it.
+  assert.deepEqual(boot.timeouts.slice(0, 8), [1000, 1000, 3000, 10000, 3000, 10000, 3000, 10000]);
+  const write = ids.indexOf(CMD.WRITE);
+  const before = boot.log.slice(0, write).reduce((n, c) => n + (c.id === CMD.WRITE || c.id === CMD.READ ? 3 : 2), 2);
+  assert.deepEqual(boot.timeouts.slice(before, before + 3), [3000, 10000, 3000]);
+});
+
+test('a fresh A2 ROM ignores flash commands until EXIT_XIP: a client without it fails', () => {
+  const boot = new FakePicoboot();
+  assert.equal(boot.flashAborted, true, 'plugging in configures the device, which arms the abort');
+  const block = (id, token, a0 = 0, a1 = 0) => {
+    const b = new Uint8Array(32);
+    const v = new DataView(b.buffer);
+    v.setUint32(0, 0x431fd10b, true);
+    v.setUint32(4, token, true);
+    b[8] = id;
+    b[9] = { 0x03: 8, 0x05: 8, 0x84: 8, 0x06: 0 }[id];
+    if (id === CMD.WRITE || id === CMD.READ) v.setUint32(12, a1, true);
+    v.setUint32(16, a0, true);
+    v.setUint32(20, a1, true);
+    return b;
+  };
+  const addr = FLASH_BASE + SECTOR;
+  const old = boot.payload(addr, 256);
+  assert.equal(boot.out(block(CMD.FLASH_ERASE, 1, addr, SECTOR)), 'ok');
+  assert.equal(boot.in(1).status, 'ok');
+  assert.equal(boot.out(block(CMD.WRITE, 2, addr, 256)), 'ok');
+  assert.equal(boot.out(new Uint8Array(256).fill(0x11)), 'ok');
+  assert.equal(boot.in(1).status, 'ok');
+  assert.deepEqual(boot.payload(addr, 256), old, 'erase and write succeed yet change nothing');
+  assert.equal(boot.out(block(CMD.READ, 3, addr, 256)), 'ok');
+  assert.deepEqual(boot.in(256).data, new Uint8Array(256), 'a read sees zeros');
+  assert.equal(boot.out(new Uint8Array(1)), 'ok');
+  assert.equal(boot.out(block(CMD.EXIT_XIP, 4)), 'ok');
+  assert.equal(boot.in(1).status, 'ok');
+  assert.equal(boot.flashAborted, false);
+  // An interface reset during a command (a READ's data phase) arms it again; between commands it does not.
+  assert.equal(boot.controlOut(0x41), 'ok');
+  assert.equal(boot.flashAborted, false);
+  assert.equal(boot.out(block(CMD.READ, 5, addr, 256)), 'ok');
+  assert.equal(boot.controlOut(0x41), 'ok');
+  assert.equal(boot.flashAborted, true);
+  // A flash READ off a 256-byte page is refused.
+  boot.out(block(CMD.EXIT_XIP, 6));
+  boot.in(1);
+  assert.equal(boot.out(block(CMD.READ, 7, addr + 0x80, 256)), 'ok');
+  assert.equal(boot.in(256).status, 'stall');
+  assert.equal(new DataView(boot.controlIn(0x42, 16).data.buffer).getUint32(4, true), Status.BAD_ALIGNMENT);
 });
 
 const faults = [
@@ -106,7 +162,10 @@ const faults = [
   [{ kind: 'stall', id: CMD.WRITE, nth: 1, status: Status.UNKNOWN_ERROR }, ['Rejected { command: "WRITE", addr: Some(268443648), status: Status(8) }', 'UNKNOWN_ERROR']],
   [{ kind: 'stall', id: CMD.READ, nth: 0, status: Status.OK }, ['Stalled { command: "READ", addr: Some(268439552) }']],
   [{ kind: 'corruptWrite', nth: 0 }, ['VerifyMismatch { addr: 268439652 }', '0x10001064']],
-  [{ kind: 'disconnect', nth: 5 }, ['Disconnected { command: "FLASH_ERASE", done: 4096, total: 12288 }', 'ROM bootloader is intact']],
+  // Command 10: the second sector's FLASH_ERASE (after its EXIT_XIP).
+  [{ kind: 'disconnect', nth: 10 }, ['Disconnected { command: "FLASH_ERASE", done: 4096, total: 12288 }', 'ROM bootloader is intact']],
+  [{ kind: 'hang', id: CMD.WRITE, nth: 1 }, ['TimedOut { command: "WRITE", addr: Some(268443648), ms: 10000, recovered: true }', 'within 10 s']],
+  [{ kind: 'hang', id: CMD.FLASH_ERASE, nth: 1 }, ['TimedOut { command: "FLASH_ERASE", addr: Some(268439552), ms: 10000, recovered: true }']],
 ];
 for (const [fault, expected] of faults) {
   test(`fault ${JSON.stringify(fault)} gives the right error and a retry succeeds`, () => {
@@ -118,6 +177,11 @@ for (const [fault, expected] of faults) {
     for (const text of expected) assert.ok(err && err.includes(text), `${err} lacks ${text}`);
     assert.ok(!boot.rebooted);
     assert.ok(boot.payload(FLASH_BASE, SECTOR).every((b) => b === 0xff), 'boot sector left blank');
+    if (fault.kind === 'hang') {
+      // Recovered: the reset aborted the stuck operation (arming the latch), EXIT_XIP cleared it.
+      assert.equal(boot.log.at(-1).id, CMD.EXIT_XIP);
+      assert.equal(boot.flashAborted, false);
+    }
     if (fault.kind === 'disconnect') {
       assert.equal(gone, 1);
       assert.match(flash(boot, firmware), /Disconnected \{ command: "interface reset"/);
@@ -181,6 +245,11 @@ test('the USBDevice surface behaves like WebUSB', async () => {
   await dev.claimInterface(1);
   const setup = (request) => ({ requestType: 'vendor', recipient: 'interface', request, value: 0, index: 1 });
   assert.equal((await dev.controlTransferOut(setup(0x41))).status, 'ok');
+  const exit = new Uint8Array(32);
+  new DataView(exit.buffer).setUint32(0, 0x431fd10b, true);
+  exit[8] = CMD.EXIT_XIP;
+  assert.equal((await dev.transferOut(epOut, exit)).status, 'ok');
+  assert.equal((await dev.transferIn(epIn, 1)).data.byteLength, 0);
   // transferOut copies at once: changing the caller's buffer afterwards (wasm memory moving on) changes nothing.
   const block = new Uint8Array(32);
   const v = new DataView(block.buffer);
@@ -197,18 +266,48 @@ test('the USBDevice surface behaves like WebUSB', async () => {
   assert.equal(read.status, 'ok');
   assert.ok(read.data instanceof DataView);
   assert.deepEqual(new Uint8Array(read.data.buffer, read.data.byteOffset, read.data.byteLength), blank.slice(0, 256));
-  assert.equal((await dev.transferOut(epOut, new Uint8Array(0))).status, 'ok'); // the host's acknowledgement
-  // A stray IN stalls; CMD_STATUS tells why; IF_RESET clears it.
+  assert.equal((await dev.transferOut(epOut, new Uint8Array(1))).status, 'ok'); // the host's acknowledgement
+  // A stray IN stalls; CMD_STATUS (asked for exactly 16 bytes, as the ROM requires) tells why.
   assert.equal((await dev.transferIn(epIn, 64)).status, 'stall');
+  assert.equal((await dev.controlTransferIn(setup(0x42), 64)).status, 'stall');
   const status = await dev.controlTransferIn(setup(0x42), 16);
   assert.equal(status.data.getUint32(0, true), 77);
   assert.equal(status.data.getUint32(4, true), Status.INVALID_STATE);
   assert.equal((await dev.transferIn(epIn, 64)).status, 'stall');
-  await dev.controlTransferOut(setup(0x41));
+  // Clearing the halts alone un-stalls the endpoints (CLEAR_FEATURE(ENDPOINT_HALT) resets them in the ROM).
   await dev.clearHalt('in', epIn);
+  await dev.clearHalt('out', epOut);
+  assert.equal((await dev.transferOut(epOut, exit)).status, 'ok');
+  assert.equal((await dev.transferIn(epIn, 1)).status, 'ok');
+  // A transfer the device never answers stays pending.
+  boot.inject({ kind: 'hang', id: CMD.EXIT_XIP, nth: 2 });
+  assert.equal((await dev.transferOut(epOut, exit)).status, 'ok');
+  const hung = await Promise.race([dev.transferIn(epIn, 1), new Promise((r) => setTimeout(() => r('pending'), 20))]);
+  assert.equal(hung, 'pending');
+  await dev.controlTransferOut(setup(0x41));
   // Unplugged: every call rejects the way Chromium's does.
   boot.vanish();
   await assert.rejects(dev.transferIn(epIn, 64), { name: 'NotFoundError', message: 'The device was disconnected.' });
   await dev.close();
   assert.equal(dev.opened, false);
+});
+
+test('after the node reboots into BOOTSEL (drive disabled) PICOBOOT is interface 0, alone', async () => {
+  const boot = new FakePicoboot({ bootselFlags: DISABLE_MSD });
+  const dev = createDevice(boot);
+  await dev.open();
+  await dev.selectConfiguration(1);
+  const interfaces = dev.configuration.interfaces;
+  assert.equal(interfaces.length, 1, 'no mass-storage interface');
+  assert.equal(interfaces[0].interfaceNumber, 0);
+  assert.equal(interfaces[0].alternate.interfaceClass, 0xff);
+  assert.deepEqual(interfaces[0].alternate.endpoints.map((e) => [e.direction, e.endpointNumber]), [['in', 4], ['out', 3]]);
+  await assert.rejects(dev.claimInterface(1), { name: 'NotFoundError' });
+  await dev.claimInterface(0);
+  const setup = (index) => ({ requestType: 'vendor', recipient: 'interface', request: 0x41, value: 0, index });
+  assert.equal((await dev.controlTransferOut(setup(1))).status, 'stall');
+  assert.equal((await dev.controlTransferOut(setup(0))).status, 'ok');
+  // The real flasher flashes through it.
+  assert.equal(flash(boot, firmware), null);
+  assertHoldsExactly(boot);
 });

@@ -1,12 +1,25 @@
 //! Flashing a validated UF2 through PICOBOOT: per 4 KiB sector erase, write, read back and compare, then reboot.
 //!
+//! Every flash command is preceded by EXIT_XIP, as picotool does (`main.cpp: picoboot_memory_access::read_raw()` and
+//! `write()` call `connection.exit_xip()` before each flash access, and `picoboot_connection.c: picoboot_exit_xip()`
+//! skips it only while `definitely_exclusive`, which its `picoboot_cmd()` clears after every FLASH_ERASE). On the
+//! RP2350 ROM, EXIT_XIP is what clears the flash-abort latch set by every SET_CONFIGURATION
+//! (`pico-bootrom-rp2350 src/nsboot/nsboot_usb_client.c: usb_device_on_configure_cb()`); while it is set, ERASE and
+//! WRITE do nothing yet succeed and READ returns zeros.
+//!
+//! Every transfer is timed out as in picotool (see [`COMMAND_MS`]); after a timeout the interface is reset, its
+//! halts cleared and EXIT_XIP sent again, so the next attempt starts clean.
+//!
 //! The boot sector (the lowest one, which holds the RP2350 IMAGE_DEF) is erased first and written last, so an update
 //! cut short at any point leaves flash without a bootable image: the RP2350 then comes up in the ROM bootloader
 //! by itself and the update can simply be retried.
 
 use alloc::vec::Vec;
 use core::fmt;
+use core::future::{Future, poll_fn};
 use core::ops::{ControlFlow, Range};
+use core::pin::pin;
+use core::task::Poll;
 
 use crate::picoboot::{self, Command, CommandStatus, Status, Transport, UsbError};
 use crate::uf2::{SECTOR_LEN, Sector, Uf2, Uf2Error};
@@ -42,6 +55,9 @@ pub enum FlashError {
     Stalled { command: &'static str, addr: Option<u32> },
     /// The device went away (unplugged, or reset) during a command.
     Disconnected { command: &'static str, done: u32, total: u32 },
+    /// The bootloader did not answer a transfer of `command` within `ms`. `recovered`: the interface was then reset
+    /// and EXIT_XIP sent again successfully, so a retry starts clean.
+    TimedOut { command: &'static str, addr: Option<u32>, ms: u32, recovered: bool },
     /// The device answered with the wrong number of bytes.
     ShortTransfer { command: &'static str, expected: usize, got: usize },
     /// The sector read back differs from what was written, first at `addr`.
@@ -84,6 +100,20 @@ impl fmt::Display for FlashError {
             Self::Disconnected { command, done, total } => {
                 write!(f, "the board disconnected during {command} after {done} of {total} bytes; {RETRY}")
             }
+            Self::TimedOut { command, addr, ms, recovered: true } => write!(
+                f,
+                "the bootloader did not answer {command}{} within {} s; the interface was reset and is ready \
+                 again, so retry the update (if it stops again, unplug the board, hold BOOTSEL while plugging it back \
+                 in, and retry)",
+                at(addr),
+                ms / 1000
+            ),
+            Self::TimedOut { command, addr, ms, recovered: false } => write!(
+                f,
+                "the bootloader did not answer {command}{} within {} s, nor to an interface reset; {RETRY}",
+                at(addr),
+                ms / 1000
+            ),
             Self::ShortTransfer { command, expected, got } => {
                 write!(f, "the bootloader answered {command} with {got} bytes instead of {expected}; {RETRY}")
             }
@@ -113,6 +143,37 @@ impl core::error::Error for FlashError {
 
 /// How long REBOOT2 waits before rebooting, so its acknowledgement gets out first.
 const REBOOT_DELAY_MS: u32 = 500;
+
+/// Timeout for sending a command block (picotool `picoboot_connection.c: picoboot_cmd()`, 3000 ms).
+pub const COMMAND_MS: u32 = 3000;
+/// Timeout for a data phase; also for the acknowledgement of a command without data, since the ROM does the
+/// command's work (an erase) before acknowledging (`picoboot_cmd()`: `timeout = 10000`).
+pub const DATA_MS: u32 = 10_000;
+/// Timeout for the acknowledgement after a data phase (`picoboot_cmd()`: `dTransferLength == 0 ? timeout : 3000`).
+pub const ACK_AFTER_DATA_MS: u32 = 3000;
+/// Timeout for the control requests and clearing halts (`picoboot_reset()`, `picoboot_cmd_status()`: 1000 ms).
+pub const CONTROL_MS: u32 = 1000;
+
+/// Runs `transfer` unless `timer` fires first (then [`UsbError::Timeout`]; the transfer is dropped unfinished).
+async fn within<R>(
+    timer: impl Future<Output = ()>,
+    transfer: impl Future<Output = Result<R, UsbError>>,
+) -> Result<R, UsbError> {
+    let (mut timer, mut transfer) = (pin!(timer), pin!(transfer));
+    poll_fn(|cx| {
+        if let Poll::Ready(out) = transfer.as_mut().poll(cx) {
+            return Poll::Ready(out);
+        }
+        timer.as_mut().poll(cx).map(|()| Err(UsbError::Timeout))
+    })
+    .await
+}
+
+/// A failed transfer and how long the flasher was prepared to wait for it.
+struct Failure {
+    error: UsbError,
+    waited_ms: u32,
+}
 
 /// A PICOBOOT client that flashes UF2 images over a [`Transport`].
 pub struct Flasher<T> {
@@ -172,7 +233,7 @@ impl<T: Transport> Flasher<T> {
         self.reset(state).await?;
         self.run(Command::ExclusiveAccess(picoboot::EXCLUSIVE_AND_EJECT), &mut [], state).await?;
         let Some((boot, rest)) = sectors.split_first() else { return Ok(()) };
-        self.run(Command::FlashErase { addr: boot.addr, size: SECTOR_LEN }, &mut [], state).await?;
+        self.flash_command(Command::FlashErase { addr: boot.addr, size: SECTOR_LEN }, &mut [], state).await?;
         for sector in rest {
             self.program(sector, true, state).await?;
             state.done += SECTOR_LEN;
@@ -198,23 +259,34 @@ impl<T: Transport> Flasher<T> {
     async fn program(&mut self, sector: &Sector, erase: bool, state: Progress) -> Result<(), FlashError> {
         let (addr, size) = (sector.addr, SECTOR_LEN);
         if erase {
-            self.run(Command::FlashErase { addr, size }, &mut [], state).await?;
+            self.flash_command(Command::FlashErase { addr, size }, &mut [], state).await?;
         }
         let mut data = *sector.data;
-        self.run(Command::Write { addr, size }, &mut data, state).await?;
+        self.flash_command(Command::Write { addr, size }, &mut data, state).await?;
         let mut back = [0u8; SECTOR_LEN as usize];
-        self.run(Command::Read { addr, size }, &mut back, state).await?;
+        self.flash_command(Command::Read { addr, size }, &mut back, state).await?;
         match back.iter().zip(sector.data.iter()).position(|(a, b)| a != b) {
             Some(i) => Err(FlashError::VerifyMismatch { addr: addr + i as u32 }),
             None => Ok(()),
         }
     }
 
-    /// IF_RESET, and clears the host side's halts: a clean interface whatever happened before.
+    /// EXIT_XIP, then `command` (a flash ERASE, WRITE or READ): see the module docs for why every time.
+    async fn flash_command(&mut self, command: Command, data: &mut [u8], state: Progress) -> Result<(), FlashError> {
+        self.run(Command::ExitXip, &mut [], state).await?;
+        self.run(command, data, state).await
+    }
+
+    /// Clears the halts, then IF_RESET: a clean interface whatever happened before (the order of picotool's
+    /// `picoboot_reset()`).
     async fn reset(&mut self, state: Progress) -> Result<(), FlashError> {
         let name = "interface reset";
-        self.transport.control_out(picoboot::IF_RESET).await.map_err(|e| usb_error(e, name, None, state))?;
-        self.transport.clear_halt().await.map_err(|e| usb_error(e, name, None, state))
+        let timer = self.transport.sleep(CONTROL_MS);
+        within(timer, self.transport.clear_halt()).await.map_err(|e| usb_error(e, name, None, CONTROL_MS, state))?;
+        let timer = self.transport.sleep(CONTROL_MS);
+        within(timer, self.transport.control_out(picoboot::IF_RESET))
+            .await
+            .map_err(|e| usb_error(e, name, None, CONTROL_MS, state))
     }
 
     /// Runs one command: command block, data phase (`data` out, or filled in), acknowledgement.
@@ -222,26 +294,38 @@ impl<T: Transport> Flasher<T> {
         self.token = self.token.wrapping_add(1);
         match self.exchange(command, data).await {
             Ok(()) => Ok(()),
-            Err(UsbError::Stall) => Err(self.explain_stall(command, state).await),
-            Err(e) => Err(usb_error(e, command.name(), command.addr(), state)),
+            Err(Failure { error: UsbError::Stall, .. }) => Err(self.explain_stall(command, state).await),
+            Err(Failure { error: UsbError::Timeout, waited_ms }) => Err(self.recover(command, waited_ms, state).await),
+            Err(Failure { error, waited_ms }) => {
+                Err(usb_error(error, command.name(), command.addr(), waited_ms, state))
+            }
         }
     }
 
-    async fn exchange(&mut self, command: Command, data: &mut [u8]) -> Result<(), UsbError> {
-        self.transport.bulk_out(&command.encode(self.token)).await?;
+    /// The three stages of a command, each timed out as picotool does.
+    async fn exchange(&mut self, command: Command, data: &mut [u8]) -> Result<(), Failure> {
+        let fail = |waited_ms| move |error| Failure { error, waited_ms };
+        let timer = self.transport.sleep(COMMAND_MS);
+        within(timer, self.transport.bulk_out(&command.encode(self.token))).await.map_err(fail(COMMAND_MS))?;
+        let ack_ms = if data.is_empty() { DATA_MS } else { ACK_AFTER_DATA_MS };
         if command.is_in() {
-            let got = self.transport.bulk_in(data).await?;
+            let timer = self.transport.sleep(DATA_MS);
+            let got = within(timer, self.transport.bulk_in(data)).await.map_err(fail(DATA_MS))?;
             if got != data.len() {
-                return Err(UsbError::Other(alloc::format!("{got} of {} bytes read", data.len())));
+                return Err(fail(DATA_MS)(UsbError::Other(alloc::format!("{got} of {} bytes read", data.len()))));
             }
-            self.transport.bulk_out(&[]).await
+            let timer = self.transport.sleep(ack_ms);
+            within(timer, self.transport.bulk_out(&picoboot::ACK_OUT)).await.map_err(fail(ack_ms))
         } else {
             if !data.is_empty() {
-                self.transport.bulk_out(data).await?;
+                let timer = self.transport.sleep(DATA_MS);
+                within(timer, self.transport.bulk_out(data)).await.map_err(fail(DATA_MS))?;
             }
-            let got = self.transport.bulk_in(&mut [0u8; 1]).await?;
+            let timer = self.transport.sleep(ack_ms);
+            let got = within(timer, self.transport.bulk_in(&mut [0u8; 1])).await.map_err(fail(ack_ms))?;
             if got != 0 {
-                return Err(UsbError::Other(alloc::format!("{got}-byte acknowledgement (expected none)")));
+                let message = alloc::format!("{got}-byte acknowledgement (expected none)");
+                return Err(fail(ack_ms)(UsbError::Other(message)));
             }
             Ok(())
         }
@@ -251,9 +335,10 @@ impl<T: Transport> Flasher<T> {
     async fn explain_stall(&mut self, command: Command, state: Progress) -> FlashError {
         let (name, addr) = (command.name(), command.addr());
         let mut reply = [0u8; picoboot::STATUS_LEN];
-        let status = match self.transport.control_in(picoboot::IF_CMD_STATUS, &mut reply).await {
+        let timer = self.transport.sleep(CONTROL_MS);
+        let status = match within(timer, self.transport.control_in(picoboot::IF_CMD_STATUS, &mut reply)).await {
             Ok(n) => CommandStatus::decode(&reply[..n]),
-            Err(e) => return usb_error(e, name, addr, state),
+            Err(e) => return usb_error(e, name, addr, CONTROL_MS, state),
         };
         if let Err(e) = self.reset(state).await {
             return e;
@@ -265,13 +350,24 @@ impl<T: Transport> Flasher<T> {
             _ => FlashError::Stalled { command: name, addr },
         }
     }
+
+    /// After a timeout: clear the halts and reset the interface (which aborts the ROM's stuck flash operation and
+    /// sets its flash-abort latch, `nsboot_usb_client.c: _picoboot_reset()`), then EXIT_XIP to clear the latch again.
+    async fn recover(&mut self, command: Command, ms: u32, state: Progress) -> FlashError {
+        let recovered = self.reset(state).await.is_ok() && {
+            self.token = self.token.wrapping_add(1);
+            self.exchange(Command::ExitXip, &mut []).await.is_ok()
+        };
+        FlashError::TimedOut { command: command.name(), addr: command.addr(), ms, recovered }
+    }
 }
 
 /// Maps a transport failure during `command` to the error the user sees.
-fn usb_error(e: UsbError, command: &'static str, addr: Option<u32>, state: Progress) -> FlashError {
+fn usb_error(e: UsbError, command: &'static str, addr: Option<u32>, ms: u32, state: Progress) -> FlashError {
     match e {
         UsbError::Disconnected => FlashError::Disconnected { command, done: state.done, total: state.total },
         UsbError::Stall => FlashError::Stalled { command, addr },
+        UsbError::Timeout => FlashError::TimedOut { command, addr, ms, recovered: false },
         UsbError::Other(message) => FlashError::Usb { command, message },
     }
 }

@@ -9,6 +9,6 @@ pub mod uf2;
 #[cfg(all(feature = "web", target_arch = "wasm32"))]
 mod web;
 
-pub use flash::{FlashError, Flasher, Progress};
+pub use flash::{ACK_AFTER_DATA_MS, COMMAND_MS, CONTROL_MS, DATA_MS, FlashError, Flasher, Progress};
 #[cfg(all(feature = "web", target_arch = "wasm32"))]
 pub use web::WebUsbTransport;

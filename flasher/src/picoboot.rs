@@ -2,12 +2,14 @@
 //! over.
 //!
 //! A command is a 32-byte block on the bulk OUT endpoint. If it has a data phase, `transfer_len` bytes follow on
-//! bulk IN (command ids with the top bit set) or bulk OUT. The device then acknowledges in the opposite direction of
-//! the data (a zero-length IN after OUT commands, a zero-length OUT from the host after IN commands). On an error the
-//! device stalls the endpoint; the host reads why with the CMD_STATUS control request and clears it with IF_RESET.
+//! bulk IN (command ids with the top bit set) or bulk OUT. The acknowledgement then goes the opposite way of the data:
+//! a zero-length IN from the device after OUT commands, one short OUT packet from the host after IN commands (the boot
+//! ROM takes any single packet there; picotool sends one byte, and so does this crate, see [`ACK_OUT`]). On an error
+//! the device stalls the endpoint; the host reads why with the CMD_STATUS control request and clears it with IF_RESET.
 
 use alloc::string::String;
 use core::fmt;
+use core::future::Future;
 
 /// Raspberry Pi's USB vendor id.
 pub const VENDOR_ID: u16 = 0x2e8a;
@@ -29,6 +31,11 @@ pub const IF_RESET: u8 = 0x41;
 /// Vendor control request (from the interface): the status of the last command.
 pub const IF_CMD_STATUS: u8 = 0x42;
 
+/// The host's acknowledgement after an IN command. picotool (`picoboot_connection.c: picoboot_cmd()`) sends one byte
+/// (`libusb_bulk_transfer(.., out_ep, spoon, 1, ..)`); the ROM would take a zero-length packet too, but not every OS
+/// USB stack under WebUSB is known to put a zero-length bulk OUT on the wire, while one byte always goes out.
+pub const ACK_OUT: [u8; 1] = [0];
+
 /// `EXCLUSIVE_ACCESS` argument: lock out the mass-storage (drag-and-drop) path and eject its drive while flashing.
 pub const EXCLUSIVE_AND_EJECT: u8 = 2;
 /// `REBOOT2` flags: a normal boot from flash.
@@ -39,6 +46,10 @@ pub const REBOOT2_NORMAL: u32 = 0x0;
 pub enum Command {
     /// Lock out the mass-storage interface (`bExclusive`).
     ExclusiveAccess(u8),
+    /// Leave XIP mode. On the RP2350 ROM its one effect is to clear the flash-abort latch that every
+    /// SET_CONFIGURATION (and an interface reset during a command) sets, while which ERASE and WRITE do nothing yet
+    /// succeed and READ returns zeros; so it must precede every flash command, as in picotool.
+    ExitXip,
     /// Erase `size` bytes at `addr` (both 4096-aligned).
     FlashErase { addr: u32, size: u32 },
     /// Program `size` bytes at `addr` (256-aligned, erased beforehand); the data follows on bulk OUT.
@@ -65,6 +76,7 @@ impl Command {
     pub fn id(&self) -> u8 {
         match self {
             Self::ExclusiveAccess(_) => 0x01,
+            Self::ExitXip => 0x06,
             Self::FlashErase { .. } => 0x03,
             Self::Read { .. } => 0x84,
             Self::Write { .. } => 0x05,
@@ -76,6 +88,7 @@ impl Command {
     pub fn name(&self) -> &'static str {
         match self {
             Self::ExclusiveAccess(_) => "EXCLUSIVE_ACCESS",
+            Self::ExitXip => "EXIT_XIP",
             Self::FlashErase { .. } => "FLASH_ERASE",
             Self::Read { .. } => "READ",
             Self::Write { .. } => "WRITE",
@@ -87,7 +100,7 @@ impl Command {
     pub fn addr(&self) -> Option<u32> {
         match *self {
             Self::FlashErase { addr, .. } | Self::Read { addr, .. } | Self::Write { addr, .. } => Some(addr),
-            Self::ExclusiveAccess(_) | Self::Reboot2 { .. } => None,
+            Self::ExclusiveAccess(_) | Self::ExitXip | Self::Reboot2 { .. } => None,
         }
     }
 
@@ -112,6 +125,7 @@ impl Command {
                 args[0] = mode;
                 1
             }
+            Self::ExitXip => 0,
             Self::FlashErase { addr, size } | Self::Read { addr, size } | Self::Write { addr, size } => {
                 args[..4].copy_from_slice(&addr.to_le_bytes());
                 args[4..8].copy_from_slice(&size.to_le_bytes());
@@ -144,6 +158,7 @@ impl Command {
         let (id, arg_len) = (block[8], block[9]);
         let command = match (id, arg_len) {
             (0x01, 1) => Self::ExclusiveAccess(block[16]),
+            (0x06, 0) => Self::ExitXip,
             (0x03, 8) => Self::FlashErase { addr: w(16), size: w(20) },
             (0x84, 8) => Self::Read { addr: w(16), size: w(20) },
             (0x05, 8) => Self::Write { addr: w(16), size: w(20) },
@@ -260,6 +275,8 @@ pub enum UsbError {
     Stall,
     /// The device is gone (unplugged, rebooted, or the browser lost it).
     Disconnected,
+    /// The device did not answer within the flasher's timeout (set by the flasher, not the transport).
+    Timeout,
     /// Anything else the USB stack reported.
     Other(String),
 }
@@ -269,6 +286,7 @@ impl fmt::Display for UsbError {
         match self {
             Self::Stall => f.write_str("endpoint stalled"),
             Self::Disconnected => f.write_str("device disconnected"),
+            Self::Timeout => f.write_str("no answer"),
             Self::Other(message) => f.write_str(message),
         }
     }
@@ -289,8 +307,11 @@ pub trait Transport {
     async fn control_out(&mut self, request: u8) -> Result<(), UsbError>;
     /// A vendor control request from the interface (CMD_STATUS); returns the bytes received.
     async fn control_in(&mut self, request: u8, buf: &mut [u8]) -> Result<usize, UsbError>;
-    /// Clears the host side's halt on both bulk endpoints, after a stall.
+    /// Clears the halt on both bulk endpoints (CLEAR_FEATURE(ENDPOINT_HALT): the host's side and the device's).
     async fn clear_halt(&mut self) -> Result<(), UsbError>;
+    /// Completes after `ms` milliseconds. The flasher races every transfer against one and gives up on the transfer
+    /// when it fires, as picotool's libusb timeouts do; it must not borrow the transport, which the transfer holds.
+    fn sleep(&self, ms: u32) -> impl Future<Output = ()> + 'static;
 }
 
 #[cfg(test)]
@@ -301,6 +322,7 @@ mod tests {
     fn commands_round_trip_and_match_the_header_layout() {
         let commands = [
             Command::ExclusiveAccess(EXCLUSIVE_AND_EJECT),
+            Command::ExitXip,
             Command::FlashErase { addr: 0x1000_1000, size: 4096 },
             Command::Write { addr: 0x1000_1000, size: 4096 },
             Command::Read { addr: 0x1000_2000, size: 256 },

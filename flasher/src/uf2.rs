@@ -42,7 +42,7 @@ const EXTENSION_RP2_IGNORE_BLOCK: u32 = 0x9957_E304;
 pub mod family {
     /// RP2040 (Pico 1) image.
     pub const RP2040: u32 = 0xe48b_ff56;
-    /// Written to flash ignoring partitions; here only in the RP2350-E10 workaround block.
+    /// Written to flash ignoring partitions (picotool's RP2350-E10 workaround block, which this crate never writes).
     pub const ABSOLUTE: u32 = 0xe48b_ff57;
     /// Generic data.
     pub const DATA: u32 = 0xe48b_ff58;
@@ -67,9 +67,6 @@ pub mod family {
         }
     }
 }
-
-/// Where picotool places the RP2350-E10 workaround block: the last page of the 16 MiB flash window.
-pub const E10_BLOCK_ADDR: u32 = 0x10FF_FF00;
 
 /// Why a UF2 could not be written or was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -174,11 +171,14 @@ impl fmt::Display for Uf2Error {
 
 impl core::error::Error for Uf2Error {}
 
-/// Writes a UF2 of `image` placed at `base` for `family_id`: 256-byte pages, the last one padded with 0xFF.
+/// Writes a UF2 of `image` placed at `base` for `family_id`: 256-byte pages, the last one padded with 0xFF, and
+/// nothing else.
 ///
-/// For the RP2350 Arm Secure family the file starts with the RP2350-E10 workaround block, as picotool's does: an
-/// "absolute"-family page of 0xEF at [`E10_BLOCK_ADDR`] flagged never-to-be-written, so bootroms affected by erratum
-/// E10 place the drag-and-dropped image correctly. Parsers (this one included) skip it.
+/// In particular no RP2350-E10 "absolute" block. picotool adds one (a page at 0x10ffff00, the end of the 16 MiB flash
+/// window) only on request (`main.cpp: uf2_convert_command::execute()`, `--abs-block`); it matters only for
+/// drag-and-drop onto a flash with a partition table, which the node has none of. And the A2 ROM, dragging and
+/// dropping onto unpartitioned flash, writes that block: the window wraps onto a 4 MiB chip, so it would land in the
+/// last sector, inside the node's settings.
 pub fn write(base: u32, image: &[u8], family_id: u32) -> Result<Vec<u8>, Uf2Error> {
     let out_of_flash = Uf2Error::ImageOutOfFlash { base, len: image.len() };
     let end = u64::from(base) + image.len() as u64;
@@ -190,14 +190,7 @@ pub fn write(base: u32, image: &[u8], family_id: u32) -> Result<Vec<u8>, Uf2Erro
         return Err(out_of_flash);
     }
     let pages = image.len().div_ceil(PAYLOAD_LEN);
-    let e10 = family_id == family::RP2350_ARM_S;
-    let mut out = Vec::with_capacity((pages + usize::from(e10)) * BLOCK_LEN);
-    if e10 {
-        let mut data = [0xEF; PAYLOAD_LEN + 4];
-        data[PAYLOAD_LEN..].copy_from_slice(&EXTENSION_RP2_IGNORE_BLOCK.to_le_bytes());
-        let flags = FLAG_FAMILY_ID_PRESENT | FLAG_EXTENSION_FLAGS_PRESENT;
-        push_block(&mut out, flags, E10_BLOCK_ADDR, 0, 2, family::ABSOLUTE, &data);
-    }
+    let mut out = Vec::with_capacity(pages * BLOCK_LEN);
     for (i, chunk) in image.chunks(PAYLOAD_LEN).enumerate() {
         let mut page = [0xFF; PAYLOAD_LEN];
         page[..chunk.len()].copy_from_slice(chunk);
@@ -209,6 +202,7 @@ pub fn write(base: u32, image: &[u8], family_id: u32) -> Result<Vec<u8>, Uf2Erro
 
 /// Appends one block; `data` is the payload (256 bytes) followed by any extension tags.
 fn push_block(out: &mut Vec<u8>, flags: u32, addr: u32, number: u32, count: u32, family_id: u32, data: &[u8]) {
+    debug_assert!(data.len() <= BLOCK_LEN - 32 - 4);
     let start = out.len();
     let header = [MAGIC_START0, MAGIC_START1, flags, addr, PAYLOAD_LEN as u32, number, count, family_id];
     for word in header {
@@ -411,9 +405,9 @@ mod tests {
     fn round_trip_write_parse() {
         let img = image(10_000);
         let file = write(FLASH_BASE, &img, family::RP2350_ARM_S).unwrap();
-        assert_eq!(file.len(), (40 + 1) * BLOCK_LEN); // 40 pages + the E10 block
+        assert_eq!(file.len(), 40 * BLOCK_LEN); // 40 pages, no RP2350-E10 block
         let uf2 = Uf2::parse(&file).unwrap();
-        assert_eq!(uf2.skipped_blocks(), 1);
+        assert_eq!(uf2.skipped_blocks(), 0);
         assert_eq!(uf2.payload_len(), 40 * PAYLOAD_LEN);
         assert_eq!(uf2.erase_range(), FLASH_BASE..FLASH_BASE + 3 * SECTOR_LEN);
         let sectors = uf2.sectors();
@@ -431,10 +425,10 @@ mod tests {
         // Two pages far apart: two sectors, each 0xFF except its page.
         let mut file = write(FLASH_BASE + 0x100, &[1; 256], family::RP2350_ARM_S).unwrap();
         let second = write(FLASH_BASE + 0x2_0000, &[2; 256], family::RP2350_ARM_S).unwrap();
-        file.extend_from_slice(&second[BLOCK_LEN..]);
+        file.extend_from_slice(&second);
+        set_word(&mut file, 0, 24, 2);
+        set_word(&mut file, 1, 20, 1);
         set_word(&mut file, 1, 24, 2);
-        set_word(&mut file, 2, 20, 1);
-        set_word(&mut file, 2, 24, 2);
         let sectors = Uf2::parse(&file).unwrap().sectors();
         assert_eq!(sectors.len(), 2);
         assert_eq!((sectors[0].addr, sectors[1].addr), (FLASH_BASE, FLASH_BASE + 0x2_0000));
@@ -510,8 +504,8 @@ mod tests {
         set_word(&mut count, 2, 24, 5);
         assert_eq!(Uf2::parse(&count).unwrap_err(), Uf2Error::InconsistentCount { block: 2, expected: 4, found: 5 });
         let mut range = file.clone();
-        set_word(&mut range, 4, 20, 4);
-        assert_eq!(Uf2::parse(&range).unwrap_err(), Uf2Error::BlockNumberOutOfRange { block: 4, number: 4, count: 4 });
+        set_word(&mut range, 3, 20, 4);
+        assert_eq!(Uf2::parse(&range).unwrap_err(), Uf2Error::BlockNumberOutOfRange { block: 3, number: 4, count: 4 });
         let mut addr = file.clone();
         set_word(&mut addr, 2, 12, FLASH_BASE);
         assert_eq!(Uf2::parse(&addr).unwrap_err(), Uf2Error::DuplicateAddress { block: 2, addr: FLASH_BASE });
@@ -520,22 +514,32 @@ mod tests {
         assert_eq!(Uf2::parse(&size).unwrap_err(), Uf2Error::BadPayloadSize { block: 1, size: 128 });
     }
 
+    /// picotool's RP2350-E10 block as its `elf2uf2.cpp: gen_abs_block()` lays it out: flags family + extension
+    /// (0xa000), 0x10ffff00 (outside the 4 MiB: accepted because ignored), 256 bytes, block 0 of 2, absolute family,
+    /// payload 0xEF, then the RP2_IGNORE_BLOCK tag.
+    fn picotool_e10_block() -> Vec<u8> {
+        let mut data = [0xEF; PAYLOAD_LEN + 4];
+        data[PAYLOAD_LEN..].copy_from_slice(&EXTENSION_RP2_IGNORE_BLOCK.to_le_bytes());
+        let flags = FLAG_FAMILY_ID_PRESENT | FLAG_EXTENSION_FLAGS_PRESENT;
+        let mut block = Vec::new();
+        push_block(&mut block, flags, 0x10ff_ff00, 0, 2, family::ABSOLUTE, &data);
+        block
+    }
+
     #[test]
-    fn e10_block_is_skipped_wherever_it_is() {
-        let file = write(FLASH_BASE, &image(512), family::RP2350_ARM_S).unwrap();
-        // The E10 block is block 0, laid out as picotool's `gen_abs_block`: flags family + extension (0xa000),
-        // 0x10ffff00 (outside the 4 MiB: accepted because ignored), 256 bytes, block 0 of 2, absolute family,
-        // payload 0xEF, then the RP2_IGNORE_BLOCK tag, zeros, end magic.
-        let header: Vec<u32> = (0..8).map(|k| word(&file, 4 * k)).collect();
-        assert_eq!(header, [MAGIC_START0, MAGIC_START1, 0xa000, 0x10ff_ff00, 256, 0, 2, family::ABSOLUTE]);
-        assert!(file[32..32 + PAYLOAD_LEN].iter().all(|&b| b == 0xEF));
-        assert_eq!(&file[32 + PAYLOAD_LEN..32 + PAYLOAD_LEN + 4], &[0x04, 0xe3, 0x57, 0x99]);
-        assert!(file[32 + PAYLOAD_LEN + 4..BLOCK_LEN - 4].iter().all(|&b| b == 0));
-        assert_eq!(word(&file, BLOCK_LEN - 4), MAGIC_END);
+    fn a_picotool_e10_block_is_skipped_wherever_it_is() {
+        let pages = write(FLASH_BASE, &image(512), family::RP2350_ARM_S).unwrap();
+        let e10 = picotool_e10_block();
+        assert_eq!(word(&e10, 8), 0xa000);
+        assert_eq!(&e10[32 + PAYLOAD_LEN..32 + PAYLOAD_LEN + 4], &[0x04, 0xe3, 0x57, 0x99]);
+        let file = [&e10[..], &pages[..]].concat();
         assert_eq!(Uf2::parse(&file).unwrap().skipped_blocks(), 1);
-        // Moved to the end of the file: still skipped, same pages.
-        let mut moved = file[BLOCK_LEN..].to_vec();
-        moved.extend_from_slice(&file[..BLOCK_LEN]);
+        assert_eq!(
+            Uf2::parse(&file).unwrap().pages().collect::<Vec<_>>(),
+            Uf2::parse(&pages).unwrap().pages().collect::<Vec<_>>()
+        );
+        // At the end of the file: still skipped, same pages.
+        let moved = [&pages[..], &e10[..]].concat();
         assert_eq!(Uf2::parse(&moved).unwrap(), Uf2::parse(&file).unwrap());
         // Without its ignore tag it is an ordinary absolute-family block, which the node refuses.
         let mut untagged = file.clone();
@@ -546,15 +550,19 @@ mod tests {
         set_word(&mut comment, 0, 8, FLAG_NOT_MAIN_FLASH);
         assert_eq!(Uf2::parse(&comment).unwrap().skipped_blocks(), 1);
         // A file of nothing but the E10 block has nothing to flash.
-        let only = write(FLASH_BASE, &image(1), family::RP2350_ARM_S).unwrap();
-        assert_eq!(Uf2::parse(&only[..BLOCK_LEN]).unwrap_err(), Uf2Error::NoPayload);
+        assert_eq!(Uf2::parse(&e10).unwrap_err(), Uf2Error::NoPayload);
     }
 
     #[test]
-    fn other_families_get_no_e10_block() {
-        let file = write(FLASH_BASE, &image(300), family::RP2040).unwrap();
-        assert_eq!(file.len(), 2 * BLOCK_LEN);
-        assert_eq!(word(&file, 8), FLAG_FAMILY_ID_PRESENT);
-        assert_eq!(word(&file, 28), family::RP2040);
+    fn the_writer_emits_only_the_image_pages_for_every_family() {
+        for id in [family::RP2350_ARM_S, family::RP2040, family::RP2350_RISCV, family::DATA] {
+            let file = write(FLASH_BASE + 0x1000, &image(300), id).unwrap();
+            assert_eq!(file.len(), 2 * BLOCK_LEN, "{id:#x}");
+            for (k, block) in file.chunks_exact(BLOCK_LEN).enumerate() {
+                assert_eq!(word(block, 8), FLAG_FAMILY_ID_PRESENT);
+                assert_eq!(word(block, 12), FLASH_BASE + 0x1000 + 256 * k as u32);
+                assert_eq!((word(block, 20), word(block, 24), word(block, 28)), (k as u32, 2, id));
+            }
+        }
     }
 }

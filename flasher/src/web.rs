@@ -5,8 +5,10 @@
 use alloc::format;
 use alloc::string::{String, ToString};
 
-use js_sys::{Reflect, Uint8Array};
-use wasm_bindgen::JsValue;
+use core::future::{Future, IntoFuture};
+
+use js_sys::{Function, Promise, Reflect, Uint8Array};
+use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{
     UsbControlTransferParameters, UsbDevice, UsbDirection, UsbInTransferResult, UsbRecipient, UsbRequestType,
     UsbTransferStatus,
@@ -46,7 +48,7 @@ fn open_error(e: JsValue) -> UsbError {
     let (name, message) = dom_error(&e);
     let hint = match name.as_str() {
         "SecurityError" => {
-            "the browser may not open the board: on Linux install firmware/99-stapes.rules (udev) and replug it; \
+            "the browser may not open the board: on Linux install firmware/60-stapes.rules (udev) and replug it; \
              close other tabs or programs (picotool) using it"
         }
         // Chromium's "Unable to claim interface." / an operation on the interface still in progress elsewhere.
@@ -169,5 +171,23 @@ impl Transport for WebUsbTransport {
         self.device.clear_halt(UsbDirection::In, self.ep_in).await.map_err(js_error)?;
         self.device.clear_halt(UsbDirection::Out, self.ep_out).await.map_err(js_error)?;
         Ok(())
+    }
+
+    /// `setTimeout` of the global scope (a window or a worker). WebUSB has no transfer timeout of its own; a
+    /// transfer given up on stays queued in the browser until the device answers or is closed.
+    fn sleep(&self, ms: u32) -> impl Future<Output = ()> + 'static {
+        let timer = Promise::new(&mut |resolve, _reject| {
+            let set_timeout = Reflect::get(&js_sys::global(), &JsValue::from_str("setTimeout"))
+                .ok()
+                .and_then(|f| f.dyn_into::<Function>().ok());
+            // Without a setTimeout (no JS scope has none) the timer never fires, and the transfer waits as before.
+            if let Some(set_timeout) = set_timeout {
+                let _ = set_timeout.call2(&JsValue::UNDEFINED, &resolve, &JsValue::from(ms));
+            }
+        });
+        let timer = timer.into_future();
+        async move {
+            let _ = timer.await;
+        }
     }
 }

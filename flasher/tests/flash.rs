@@ -6,9 +6,9 @@ mod fake;
 use std::ops::ControlFlow;
 
 use fake::{FakeBootrom, Fault, block_on};
-use stapes_flasher::picoboot::{self, Command, Status};
+use stapes_flasher::picoboot::{self, Command, Status, Transport, UsbError};
 use stapes_flasher::uf2::{self, FLASH_BASE, FLASH_LEN, SECTOR_LEN, Uf2, family};
-use stapes_flasher::{FlashError, Flasher, Progress};
+use stapes_flasher::{ACK_AFTER_DATA_MS, COMMAND_MS, CONTROL_MS, DATA_MS, FlashError, Flasher, Progress};
 
 /// A 3-sector firmware image at the start of flash plus one page far away (a sparse UF2): 4 sectors to flash.
 fn firmware() -> (Vec<u8>, Uf2) {
@@ -16,9 +16,9 @@ fn firmware() -> (Vec<u8>, Uf2) {
     let mut file = uf2::write(FLASH_BASE, &image, family::RP2350_ARM_S).unwrap();
     // Append one page at +1 MiB + 0x300 and renumber: block counts must stay consistent.
     let far = uf2::write(FLASH_BASE + 0x10_0300, &[0xA5; 256], family::RP2350_ARM_S).unwrap();
-    file.extend_from_slice(&far[uf2::BLOCK_LEN..]);
-    let blocks = file.len() / uf2::BLOCK_LEN - 1; // minus the E10 block
-    for (k, block) in file.chunks_exact_mut(uf2::BLOCK_LEN).skip(1).enumerate() {
+    file.extend_from_slice(&far);
+    let blocks = file.len() / uf2::BLOCK_LEN;
+    for (k, block) in file.chunks_exact_mut(uf2::BLOCK_LEN).enumerate() {
         block[20..24].copy_from_slice(&(k as u32).to_le_bytes());
         block[24..28].copy_from_slice(&(blocks as u32).to_le_bytes());
     }
@@ -68,26 +68,154 @@ fn a_uf2_lands_exactly_and_the_board_reboots() {
     let done: Vec<u32> = progress.iter().map(|p| p.done).collect();
     assert_eq!(done, [SECTOR_LEN, 2 * SECTOR_LEN, 3 * SECTOR_LEN, total]);
     assert!(progress.iter().all(|p| p.total == total));
-    // Boot sector: erased first, written last; the others erase → write → read each.
+    // Boot sector: erased first, written last; the others erase → write → read each, every flash command right
+    // after an EXIT_XIP.
     let boot = FLASH_BASE;
-    assert_eq!(device.log[0], Command::ExclusiveAccess(picoboot::EXCLUSIVE_AND_EJECT));
-    assert_eq!(device.log[1], Command::FlashErase { addr: boot, size: SECTOR_LEN });
+    let exit = Command::ExitXip;
     assert_eq!(
-        &device.log[2..5],
+        &device.log[..3],
         &[
-            Command::FlashErase { addr: boot + SECTOR_LEN, size: SECTOR_LEN },
-            Command::Write { addr: boot + SECTOR_LEN, size: SECTOR_LEN },
-            Command::Read { addr: boot + SECTOR_LEN, size: SECTOR_LEN },
+            Command::ExclusiveAccess(picoboot::EXCLUSIVE_AND_EJECT),
+            exit,
+            Command::FlashErase { addr: boot, size: SECTOR_LEN },
+        ]
+    );
+    let second = boot + SECTOR_LEN;
+    assert_eq!(
+        &device.log[3..9],
+        &[
+            exit,
+            Command::FlashErase { addr: second, size: SECTOR_LEN },
+            exit,
+            Command::Write { addr: second, size: SECTOR_LEN },
+            exit,
+            Command::Read { addr: second, size: SECTOR_LEN },
         ]
     );
     let n = device.log.len();
     assert_eq!(
-        &device.log[n - 3..n - 1],
-        &[Command::Write { addr: boot, size: SECTOR_LEN }, Command::Read { addr: boot, size: SECTOR_LEN }]
+        &device.log[n - 5..n - 1],
+        &[exit, Command::Write { addr: boot, size: SECTOR_LEN }, exit, Command::Read { addr: boot, size: SECTOR_LEN },]
     );
     assert!(matches!(device.log[n - 1], Command::Reboot2 { flags: picoboot::REBOOT2_NORMAL, .. }));
     let erases = device.log.iter().filter(|c| matches!(c, Command::FlashErase { .. })).count();
     assert_eq!(erases, 4);
+    for (k, c) in device.log.iter().enumerate() {
+        if matches!(c, Command::FlashErase { .. } | Command::Write { .. } | Command::Read { .. }) {
+            assert_eq!(device.log[k - 1], exit, "command {k} ({c:?}) without EXIT_XIP before it");
+        }
+    }
+    assert!(!device.flash_aborted);
+}
+
+#[test]
+fn a_rom_fresh_from_enumeration_ignores_flash_commands_until_exit_xip() {
+    // What the A2 ROM does to a client that never sends EXIT_XIP: every command succeeds, nothing changes.
+    let mut device = FakeBootrom::new();
+    assert!(device.flash_aborted, "the host configured the device when it enumerated, which arms the abort");
+    let addr = FLASH_BASE + SECTOR_LEN;
+    let before = device.at(addr, 256).to_vec();
+    let run = |device: &mut FakeBootrom, token: u32, command: Command, data: &mut [u8]| {
+        block_on(async {
+            device.bulk_out(&command.encode(token)).await?;
+            if command.is_in() {
+                assert_eq!(device.bulk_in(data).await?, data.len());
+                device.bulk_out(&picoboot::ACK_OUT).await
+            } else {
+                if !data.is_empty() {
+                    device.bulk_out(data).await?;
+                }
+                assert_eq!(device.bulk_in(&mut [0; 1]).await?, 0);
+                Ok::<_, UsbError>(())
+            }
+        })
+    };
+    run(&mut device, 1, Command::FlashErase { addr, size: SECTOR_LEN }, &mut []).unwrap();
+    run(&mut device, 2, Command::Write { addr, size: 256 }, &mut [0x11; 256]).unwrap();
+    assert_eq!(device.at(addr, 256), &before[..], "erase and write while aborted must change nothing");
+    let mut back = [0xAA; 256];
+    run(&mut device, 3, Command::Read { addr, size: 256 }, &mut back).unwrap();
+    assert_eq!(back, [0; 256], "a read while aborted sees the data line held low");
+    // EXIT_XIP clears the latch: the same commands now work.
+    run(&mut device, 4, Command::ExitXip, &mut []).unwrap();
+    run(&mut device, 5, Command::FlashErase { addr, size: SECTOR_LEN }, &mut []).unwrap();
+    run(&mut device, 6, Command::Write { addr, size: 256 }, &mut [0x11; 256]).unwrap();
+    run(&mut device, 7, Command::Read { addr, size: 256 }, &mut back).unwrap();
+    assert_eq!(back, [0x11; 256]);
+    // An interface reset in the middle of a command (here a READ's data phase) arms it again; one between commands
+    // does not.
+    block_on(device.control_out(picoboot::IF_RESET)).unwrap();
+    assert!(!device.flash_aborted);
+    block_on(device.bulk_out(&Command::Read { addr, size: 256 }.encode(8))).unwrap();
+    block_on(device.control_out(picoboot::IF_RESET)).unwrap();
+    assert!(device.flash_aborted);
+    // So does the host configuring the device again (another program, a replug).
+    run(&mut device, 9, Command::ExitXip, &mut []).unwrap();
+    device.configure();
+    assert!(device.flash_aborted);
+}
+
+#[test]
+fn the_fake_is_as_strict_as_the_rom() {
+    let mut device = FakeBootrom::new();
+    let status = |device: &mut FakeBootrom| {
+        let mut reply = [0; picoboot::STATUS_LEN];
+        block_on(device.control_in(picoboot::IF_CMD_STATUS, &mut reply)).unwrap();
+        picoboot::CommandStatus::decode(&reply).unwrap()
+    };
+    // A flash READ at an address off a 256-byte page is refused when its data phase starts.
+    block_on(device.bulk_out(&Command::Read { addr: FLASH_BASE + 0x80, size: 256 }.encode(1))).unwrap();
+    assert_eq!(block_on(device.bulk_in(&mut [0; 256])), Err(UsbError::Stall));
+    assert_eq!(status(&mut device).status, Status::BAD_ALIGNMENT);
+    // CMD_STATUS is answered only for a 16-byte request.
+    for len in [8, 15, 17, 64] {
+        assert_eq!(block_on(device.control_in(picoboot::IF_CMD_STATUS, &mut vec![0; len])), Err(UsbError::Stall));
+    }
+    // Clearing the halts alone (no IF_RESET) un-stalls the endpoints, as CLEAR_FEATURE(ENDPOINT_HALT) does.
+    assert_eq!(block_on(device.bulk_out(&Command::ExitXip.encode(2))), Err(UsbError::Stall));
+    block_on(device.clear_halt()).unwrap();
+    block_on(device.bulk_out(&Command::ExitXip.encode(3))).unwrap();
+    assert_eq!(block_on(device.bulk_in(&mut [0; 1])), Ok(0));
+    // The OUT acknowledgement is one packet: more than 64 bytes is refused.
+    block_on(device.bulk_out(&Command::Read { addr: FLASH_BASE, size: 256 }.encode(4))).unwrap();
+    assert_eq!(block_on(device.bulk_in(&mut [0; 256])), Ok(256));
+    assert_eq!(block_on(device.bulk_out(&[0; 65])), Err(UsbError::Stall));
+}
+
+#[test]
+fn every_transfer_is_timed_as_picotool_times_it() {
+    let (_, uf2) = firmware();
+    let (device, result, _) = flash(FakeBootrom::new(), &uf2);
+    result.unwrap();
+    let timeouts = device.timeouts.borrow();
+    // Clear halts + IF_RESET; EXCLUSIVE_ACCESS, EXIT_XIP, FLASH_ERASE (command, ack after no data); then the second
+    // sector's EXIT_XIP, FLASH_ERASE, EXIT_XIP, WRITE (command, data, ack), EXIT_XIP, READ.
+    let no_data = [COMMAND_MS, DATA_MS];
+    let data = [COMMAND_MS, DATA_MS, ACK_AFTER_DATA_MS];
+    let expected: Vec<u32> = [
+        &[CONTROL_MS, CONTROL_MS][..],
+        &no_data,
+        &no_data,
+        &no_data,
+        &no_data,
+        &no_data,
+        &no_data,
+        &data,
+        &no_data,
+        &data,
+    ]
+    .concat();
+    assert_eq!(&timeouts[..expected.len()], &expected[..]);
+    assert_eq!((COMMAND_MS, DATA_MS, ACK_AFTER_DATA_MS, CONTROL_MS), (3000, 10_000, 3000, 1000));
+}
+
+#[test]
+fn the_out_acknowledgement_is_one_byte_as_picotool_sends_it() {
+    let (_, uf2) = firmware();
+    let (device, result, _) = flash(FakeBootrom::new(), &uf2);
+    result.unwrap();
+    // One per READ: four sectors verified.
+    assert_eq!(device.acks_out, [1; 4]);
 }
 
 #[test]
@@ -157,9 +285,42 @@ fn a_corrupted_write_fails_verification_at_the_byte() {
 }
 
 #[test]
+fn a_stuck_write_times_out_the_interface_is_recovered_and_a_retry_succeeds() {
+    fault_then_retry(Fault::Hang { id: 0x05, nth: 1 }, |err| {
+        let addr = Some(FLASH_BASE + 2 * SECTOR_LEN);
+        assert_eq!(*err, FlashError::TimedOut { command: "WRITE", addr, ms: DATA_MS, recovered: true });
+        let text = err.to_string();
+        assert!(text.contains("did not answer WRITE at 0x10002000 within 10 s") && text.contains("retry"), "{text}");
+    });
+}
+
+#[test]
+fn a_stuck_erase_times_out_after_its_acknowledgement_wait_and_leaves_no_abort_behind() {
+    let (_, uf2) = firmware();
+    let mut device = FakeBootrom::new();
+    device.inject(Fault::Hang { id: 0x03, nth: 1 });
+    let (device, result, _) = flash(device, &uf2);
+    let addr = Some(FLASH_BASE + SECTOR_LEN);
+    assert_eq!(result, Err(FlashError::TimedOut { command: "FLASH_ERASE", addr, ms: DATA_MS, recovered: true }));
+    // The recovery: clear halts, IF_RESET (which, mid-command, aborted the stuck erase and armed the latch), then
+    // EXIT_XIP, which cleared it.
+    assert_eq!(device.log.last(), Some(&Command::ExitXip));
+    assert!(!device.flash_aborted);
+    assert!(device.timeouts.borrow().ends_with(&[DATA_MS, CONTROL_MS, CONTROL_MS, COMMAND_MS, DATA_MS]));
+}
+
+#[test]
+fn a_stuck_read_times_out_in_its_data_phase() {
+    fault_then_retry(Fault::Hang { id: 0x84, nth: 0 }, |err| {
+        let addr = Some(FLASH_BASE + SECTOR_LEN);
+        assert_eq!(*err, FlashError::TimedOut { command: "READ", addr, ms: DATA_MS, recovered: true });
+    });
+}
+
+#[test]
 fn a_disconnect_mid_flash_is_recoverable() {
-    // Command 6 = the second sector's ERASE: the first non-boot sector is done.
-    fault_then_retry(Fault::Disconnect { nth: 5 }, |err| {
+    // Command 10 = the second sector's ERASE (after its EXIT_XIP): the first non-boot sector is done.
+    fault_then_retry(Fault::Disconnect { nth: 10 }, |err| {
         assert_eq!(*err, FlashError::Disconnected { command: "FLASH_ERASE", done: SECTOR_LEN, total: 4 * SECTOR_LEN });
         assert!(err.to_string().contains("ROM bootloader is intact"), "{err}");
     });
@@ -180,8 +341,9 @@ fn a_vanished_device_stays_an_error_until_replugged() {
 fn vanishing_at_the_reboot_is_success() {
     let (_, uf2) = firmware();
     let mut device = FakeBootrom::new();
-    // 2 setup commands + 3 per non-boot sector + WRITE and READ of the boot sector, then REBOOT2.
-    device.inject(Fault::Disconnect { nth: 2 + 3 * 3 + 2 });
+    // 3 setup commands (EXCLUSIVE_ACCESS, EXIT_XIP, boot ERASE) + 6 per non-boot sector + EXIT_XIP, WRITE,
+    // EXIT_XIP, READ of the boot sector, then REBOOT2.
+    device.inject(Fault::Disconnect { nth: 3 + 3 * 6 + 4 });
     let (device, result, _) = flash(device, &uf2);
     result.unwrap();
     assert!(!matches!(device.log.last(), Some(Command::Reboot2 { .. })));

@@ -42,6 +42,23 @@ fn the_largest_image_leaves_the_settings_untouched() {
 }
 
 #[test]
+fn no_block_the_uf2_writer_emits_lands_in_the_settings_even_where_flash_wraps() {
+    // Dragged onto the ROM's drive, every block is written, whatever its flags, at its address modulo the chip
+    // size: the 16 MiB flash window wraps onto a 4 MiB chip. So every block's target, wrapped, must miss the settings.
+    for len in [1, 256, 10_000, IMAGE_MAX / 2, IMAGE_MAX] {
+        let file = uf2::write(XIP_BASE, &image(len), family::RP2350_ARM_S).unwrap();
+        for (k, block) in file.chunks_exact(uf2::BLOCK_LEN).enumerate() {
+            let addr = u32::from_le_bytes(block[12..16].try_into().unwrap());
+            let offset = addr.wrapping_sub(XIP_BASE) % FLASH_SIZE;
+            assert!(
+                !SETTINGS.contains(&offset),
+                "image of {len} bytes: block {k} targets {addr:#010x}, in the settings"
+            );
+        }
+    }
+}
+
+#[test]
 fn one_page_more_is_refused_before_anything_is_erased() {
     let file = uf2::write(XIP_BASE, &image(IMAGE_MAX + 1), family::RP2350_ARM_S).unwrap();
     let mut flasher = Flasher::new(FakeBootrom::new()).protect(settings());

@@ -6,13 +6,20 @@
 //
 //   const { FakePicoboot, createDevice, Status } = StapesFakePicoboot;
 //   const boot = new FakePicoboot();                  // { productId: 0x0003 } for "a different chip"
+//   new FakePicoboot({ bootselFlags: 1 });           // after the node's reboot into BOOTSEL: PICOBOOT alone
 //   boot.inject({ kind: 'stall', id: 0x05, nth: 1, status: Status.UNKNOWN_ERROR }); // a failed write
 //   boot.inject({ kind: 'corruptWrite', nth: 0 });    // a bit flips: verification must catch it
 //   boot.inject({ kind: 'disconnect', nth: 5 });      // cable pulled when the 6th command arrives
+//   boot.inject({ kind: 'hang', id: 0x05, nth: 1 });  // the 2nd WRITE never finishes, until an interface reset
 //   const device = createDevice(boot);               // hand this to the page's fake navigator.usb
 //   boot.payload(0x10000000, 4096);                  // what flash holds now; boot.log: commands received
 //   boot.mismatch(uf2Bytes);                         // null if flash holds every page of the UF2
 //   boot.reconnect();                                // plugged back in with BOOTSEL held
+//
+// Built from the A2 boot ROM's source (raspberrypi/pico-bootrom-rp2350) and as strict as it where a client could tell
+// the difference; each behaviour cites the function it copies. Notably the flash-abort latch: set whenever the host
+// configures the device (so on every plug-in) and by an interface reset during a command; while it is set, ERASE and
+// WRITE change nothing yet succeed and READ returns zeros; only EXIT_XIP clears it.
 //
 // Faults fire once; a retry then succeeds. `boot.ondisconnect` / `boot.onreboot` are called when the device goes
 // away (a disconnect fault, or REBOOT2 after its acknowledgement): the page's navigator.usb fires its events there.
@@ -26,15 +33,23 @@
   const MAGIC = 0x431fd10b;
   const IF_RESET = 0x41;
   const IF_CMD_STATUS = 0x42;
-  const CMD = { EXCLUSIVE_ACCESS: 0x01, FLASH_ERASE: 0x03, READ: 0x84, WRITE: 0x05, REBOOT2: 0x0a };
-  const ARG_LEN = { 0x01: 1, 0x03: 8, 0x84: 8, 0x05: 8, 0x0a: 16 };
+  const CMD = { EXCLUSIVE_ACCESS: 0x01, FLASH_ERASE: 0x03, READ: 0x84, WRITE: 0x05, EXIT_XIP: 0x06, REBOOT2: 0x0a };
+  const ARG_LEN = { 0x01: 1, 0x03: 8, 0x84: 8, 0x05: 8, 0x06: 0, 0x0a: 16 };
+  const STATUS_LEN = 16;
+  const PACKET = 64; // full-speed bulk packet
+  // REBOOT2 BOOTSEL flag (pico-sdk boot/picoboot_constants.h: BOOTSEL_FLAG_DISABLE_MSD_INTERFACE).
+  const DISABLE_MSD = 0x01;
   const Status = {
     OK: 0, UNKNOWN_CMD: 1, INVALID_CMD_LENGTH: 2, INVALID_TRANSFER_LENGTH: 3, INVALID_ADDRESS: 4, BAD_ALIGNMENT: 5,
     INTERLEAVED_WRITE: 6, REBOOTING: 7, UNKNOWN_ERROR: 8, INVALID_STATE: 9, NOT_PERMITTED: 10, INVALID_ARG: 11,
   };
-  // The RP2350 bootrom's descriptors: mass storage on interface 0, PICOBOOT (vendor class) on interface 1.
+  // The RP2350 bootrom's descriptors (nsboot_usb_client.c: boot_device_config): mass storage on interface 0,
+  // PICOBOOT (vendor class, OUT 0x03, IN 0x84) on interface 1.
   const MSD = { number: 0, cls: 0x08, in: 1, out: 2 };
   const PICOBOOT = { number: 1, cls: 0xff, in: 4, out: 3 };
+  // Rebooted into BOOTSEL with the drive disabled (what the node does): nsboot_usb_client.c: nsboot_usb_device_init()
+  // copies PICOBOOT's descriptor, same endpoints, into a one-interface configuration as interface 0.
+  const PICOBOOT_ALONE = { ...PICOBOOT, number: 0 };
 
   /** The old image the flash holds before any update: a pattern, not 0xFF, so a missed erase shows. */
   function oldFlash() {
@@ -45,8 +60,10 @@
 
   /** The bootrom's PICOBOOT state machine, synchronous: each call is one USB transfer. */
   class FakePicoboot {
-    constructor({ productId = 0x000f, flash = oldFlash() } = {}) {
+    constructor({ productId = 0x000f, flash = oldFlash(), bootselFlags = 0 } = {}) {
       this.productId = productId;
+      // nsboot_usb_device_init(): `bootsel_flags & 3`, both bits set counts as neither.
+      this.bootselFlags = (bootselFlags & 3) === 3 ? 0 : bootselFlags & 3;
       this.flash = flash;
       this.log = [];
       this.rebooted = false;
@@ -58,8 +75,40 @@
       this.last = { token: 0, status: Status.OK, cmdId: 0 };
       this.seen = [];
       this.writes = 0;
+      this.flashAborted = false;
+      this.acksOut = []; // lengths of the host's OUT acknowledgements
+      this.timeouts = []; // every timeout the host armed (check-fake.mjs records them), in ms
       this.ondisconnect = null;
       this.onreboot = null;
+      this.configure(); // the host configures a device when it enumerates it
+    }
+
+    /** PICOBOOT alone as interface 0 (the node rebooted into BOOTSEL with the drive disabled). */
+    get picobootAlone() {
+      return (this.bootselFlags & DISABLE_MSD) !== 0;
+    }
+
+    /**
+     * SET_CONFIGURATION (enumeration, or a program selecting the configuration again).
+     * nsboot_usb_client.c: usb_device_on_configure_cb() aborts flash on every (de)configuration, then resets the
+     * PICOBOOT interface (_picoboot_reset()).
+     */
+    configure() {
+      this.flashAborted = true;
+      this.interfaceReset();
+    }
+
+    /**
+     * nsboot_usb_client.c: _picoboot_reset(): soft-resets both endpoints (cancels their transfers, clears their
+     * halts), aborts flash if a command is in progress, zeroes the command status and resets the task queues, which
+     * "also clears exclusive access".
+     */
+    interfaceReset() {
+      if (this.last.inProgress) this.flashAborted = true;
+      this.halted = false;
+      this.phase = { kind: 'command' };
+      this.last = { token: 0, status: Status.OK, cmdId: 0, inProgress: false };
+      this.exclusive = 0;
     }
 
     inject(fault) {
@@ -68,10 +117,8 @@
 
     reconnect() {
       this.disconnected = false;
-      this.halted = false;
-      this.phase = { kind: 'command' };
       this.rebooted = false;
-      this.exclusive = 0;
+      this.configure();
     }
 
     /** A copy of `len` flash bytes at flash address `addr`. */
@@ -104,10 +151,21 @@
       return i < 0 ? null : this.faults.splice(i, 1)[0];
     }
 
+    /**
+     * Halts both endpoints with `status` (nsboot_usb_client.c: _picoboot_cmd_packet_internal(), label `halt`, and
+     * atc_chunk_task_done(), which also ends the command's in-progress state).
+     */
     fail(status) {
       this.halted = true;
       this.last.status = status;
+      this.last.inProgress = false;
       this.phase = { kind: 'command' };
+    }
+
+    /** picoboot_ack(): the command is no longer in progress once its acknowledgement starts. */
+    ackIn() {
+      this.last.inProgress = false;
+      this.phase = { kind: 'ackIn' };
     }
 
     vanish() {
@@ -115,6 +173,11 @@
       if (this.ondisconnect) this.ondisconnect();
     }
 
+    /**
+     * nsboot_async_task.c: _execute_task(): erase needs 4 KiB alignment, flash read and write a 256-byte-aligned
+     * address (checked per 256-byte chunk, so a misaligned READ is refused too). Unlike the ROM (any address in the
+     * 16 MiB window) the fake knows only its 4 MiB.
+     */
     static checkRange(addr, size, align) {
       if (addr < FLASH_BASE || addr + size > FLASH_BASE + FLASH_LEN) return Status.INVALID_ADDRESS;
       if (addr % align !== 0 || size % align !== 0) return Status.BAD_ALIGNMENT;
@@ -149,43 +212,60 @@
       if (id === CMD.FLASH_ERASE || id === CMD.READ || id === CMD.WRITE) Object.assign(entry, { addr: a0, size: a1 });
       if (id === CMD.REBOOT2) Object.assign(entry, { flags: a0, delayMs: a1 });
       this.log.push(entry);
-      this.last = { token, status: Status.OK, cmdId: id };
+      // _picoboot_cmd_packet_internal(): a command that passes the checks is in progress until its acknowledgement
+      // starts (picoboot_ack()); REBOOT2 is acknowledged at once.
+      this.last = { token, status: Status.OK, cmdId: id, inProgress: id !== CMD.REBOOT2 };
       const stall = this.takeFault((f) => f.kind === 'stall' && f.id === id && f.nth === nthOfId);
       if (stall) {
         this.fail(stall.status);
         return 'ok';
       }
+      if (this.takeFault((f) => f.kind === 'hang' && f.id === id && f.nth === nthOfId)) {
+        this.phase = { kind: 'hung' };
+        return 'ok';
+      }
       let status = Status.OK;
       if (id === CMD.FLASH_ERASE) status = FakePicoboot.checkRange(a0, a1, SECTOR);
-      if (id === CMD.WRITE) status = FakePicoboot.checkRange(a0, a1, PAGE);
-      if (id === CMD.READ) status = FakePicoboot.checkRange(a0, a1, 1);
+      if (id === CMD.WRITE || id === CMD.READ) status = FakePicoboot.checkRange(a0, a1, PAGE);
       if (status !== Status.OK) {
         this.fail(status);
         return 'ok';
       }
       if (id === CMD.EXCLUSIVE_ACCESS) this.exclusive = block[16];
-      if (id === CMD.FLASH_ERASE) this.flash.fill(0xff, a0 - FLASH_BASE, a0 - FLASH_BASE + a1);
+      // nsboot_async_task.c: _do_flash_exit_xip(): "On RP2350 this just clears the flash abort".
+      if (id === CMD.EXIT_XIP) this.flashAborted = false;
+      // varm_generic_flash.c: s_varm_api_flash_range_erase() loops while !s_varm_flash_was_aborted(): aborted, it
+      // erases nothing and returns success.
+      if (id === CMD.FLASH_ERASE && !this.flashAborted) this.flash.fill(0xff, a0 - FLASH_BASE, a0 - FLASH_BASE + a1);
       if (id === CMD.WRITE) this.phase = { kind: 'dataOut', addr: a0, size: a1 };
       else if (id === CMD.READ) this.phase = { kind: 'dataIn', addr: a0, size: a1 };
-      else this.phase = { kind: 'ackIn' };
+      else if (id === CMD.REBOOT2) this.phase = { kind: 'ackIn' };
+      else this.ackIn();
       return 'ok';
     }
 
-    /** Bulk OUT: returns 'ok', 'stall' or 'disconnected'. */
+    /** Bulk OUT: returns 'ok', 'stall', 'disconnected' or 'hang' (never answered). */
     out(data) {
       if (this.disconnected) return 'disconnected';
       if (this.halted) return 'stall';
       const p = this.phase;
       if (p.kind === 'command') return this.command(data);
+      if (p.kind === 'hung') return 'hang';
       if (p.kind === 'dataOut' && data.length === p.size) {
-        const at = p.addr - FLASH_BASE;
-        for (let i = 0; i < data.length; i++) this.flash[at + i] &= data[i]; // NOR: programming only clears bits
-        const nth = this.writes++;
-        if (this.takeFault((f) => f.kind === 'corruptWrite' && f.nth === nth)) this.flash[at + 100] ^= 0x04;
-        this.phase = { kind: 'ackIn' };
+        // s_varm_api_flash_range_program() stops at once while aborted: nothing is programmed.
+        if (!this.flashAborted) {
+          const at = p.addr - FLASH_BASE;
+          for (let i = 0; i < data.length; i++) this.flash[at + i] &= data[i]; // NOR: programming only clears bits
+          const nth = this.writes++;
+          if (this.takeFault((f) => f.kind === 'corruptWrite' && f.nth === nth)) this.flash[at + 100] ^= 0x04;
+        }
+        this.ackIn();
         return 'ok';
       }
-      if (p.kind === 'ackOut' && data.length === 0) {
+      // picoboot_ack() starts usb_start_empty_transfer() on the OUT endpoint: a one-packet transfer that takes any
+      // single packet (usb_device.c: usb_current_packet_only_transfer_type); a second packet would be a command.
+      if (p.kind === 'ackOut' && data.length <= PACKET) {
+        this.acksOut.push(data.length);
         this.phase = { kind: 'command' };
         return 'ok';
       }
@@ -193,14 +273,17 @@
       return 'stall';
     }
 
-    /** Bulk IN of at most `length` bytes: `{ status: 'ok', data }`, `{ status: 'stall' }` or 'disconnected'. */
+    /** Bulk IN of at most `length` bytes: `{ status: 'ok', data }`, or a status 'stall', 'disconnected', 'hang'. */
     in(length) {
       if (this.disconnected) return { status: 'disconnected' };
       if (this.halted) return { status: 'stall' };
       const p = this.phase;
+      if (p.kind === 'hung') return { status: 'hang' };
       if (p.kind === 'dataIn' && length >= p.size) {
+        this.last.inProgress = false;
         this.phase = { kind: 'ackOut' };
-        return { status: 'ok', data: this.payload(p.addr, p.size) };
+        // s_varm_flash_abort() forces the flash data input (SD1) low: while aborted every byte reads as zero.
+        return { status: 'ok', data: this.flashAborted ? new Uint8Array(p.size) : this.payload(p.addr, p.size) };
       }
       if (p.kind === 'ackIn') {
         this.phase = { kind: 'command' };
@@ -216,25 +299,40 @@
       return { status: 'stall' };
     }
 
-    /** Vendor control OUT to the PICOBOOT interface. */
+    /** Vendor control OUT to the PICOBOOT interface (picoboot_setup_request_handler(): IF_RESET only). */
     controlOut(request) {
       if (this.disconnected) return 'disconnected';
       if (request !== IF_RESET) return 'stall';
-      this.halted = false;
-      this.phase = { kind: 'command' };
+      this.interfaceReset();
       return 'ok';
     }
 
-    /** Vendor control IN from the PICOBOOT interface. */
+    /**
+     * Vendor control IN from the PICOBOOT interface. picoboot_setup_request_handler() answers IF_CMD_STATUS only when
+     * `wLength == sizeof(_picoboot_current_cmd_status)` (16); any other request or length is unhandled and stalls.
+     */
     controlIn(request, length) {
       if (this.disconnected) return { status: 'disconnected' };
-      if (request !== IF_CMD_STATUS) return { status: 'stall' };
-      const reply = new Uint8Array(16);
+      if (request !== IF_CMD_STATUS || length !== STATUS_LEN) return { status: 'stall' };
+      const reply = new Uint8Array(STATUS_LEN);
       const v = new DataView(reply.buffer);
       v.setUint32(0, this.last.token, true);
       v.setUint32(4, this.last.status, true);
       reply[8] = this.last.cmdId;
-      return { status: 'ok', data: reply.slice(0, length) };
+      reply[9] = this.last.inProgress ? 1 : 0;
+      return { status: 'ok', data: reply };
+    }
+
+    /**
+     * CLEAR_FEATURE(ENDPOINT_HALT) on a PICOBOOT endpoint (usb_device.c, USB_REQUEST_CLEAR_FEATURE) hard-resets it
+     * (usb_reset_endpoint()): its transfer is cancelled, its halt cleared, and the OUT endpoint waits for a command
+     * again. The command's in-progress state is left as it was. Returns 'ok' or 'disconnected'.
+     */
+    clearHalt() {
+      if (this.disconnected) return 'disconnected';
+      this.halted = false;
+      this.phase = { kind: 'command' };
+      return 'ok';
     }
   }
 
@@ -269,7 +367,9 @@
    * bar visibly moves); 0 resolves at once.
    */
   function createDevice(boot, { delayMs = 0, serialNumber = 'E0C9125B0D9B' } = {}) {
-    const configuration = { configurationValue: 1, configurationName: null, interfaces: [usbInterface(MSD), usbInterface(PICOBOOT)] };
+    const picoboot = boot.picobootAlone ? PICOBOOT_ALONE : PICOBOOT;
+    const interfaces = boot.picobootAlone ? [usbInterface(PICOBOOT_ALONE)] : [usbInterface(MSD), usbInterface(PICOBOOT)];
+    const configuration = { configurationValue: 1, configurationName: null, interfaces };
     const dev = {};
     let opened = false;
     let active = null;
@@ -285,8 +385,8 @@
     const readyOn = (ep, direction) => {
       const notReady = ready();
       if (notReady) return notReady;
-      const picoboot = direction === 'in' ? PICOBOOT.in : PICOBOOT.out;
-      if (ep === picoboot && claimed.has(PICOBOOT.number)) return null;
+      const want = direction === 'in' ? picoboot.in : picoboot.out;
+      if (ep === want && claimed.has(picoboot.number)) return null;
       return Promise.reject(
         domError('NotFoundError', 'The specified endpoint is not part of a claimed and selected alternate interface.'),
       );
@@ -294,20 +394,27 @@
     const controlReady = (setup) => {
       const notReady = ready();
       if (notReady) return notReady;
-      if (setup.requestType !== 'vendor' || setup.recipient !== 'interface' || setup.index !== PICOBOOT.number) {
+      if (setup.requestType !== 'vendor' || setup.recipient !== 'interface' || setup.index !== picoboot.number) {
         return settle({ status: 'stall' });
       }
-      if (!claimed.has(PICOBOOT.number)) {
+      if (!claimed.has(picoboot.number)) {
         return Promise.reject(domError('InvalidStateError', 'The interface must be claimed first.'));
       }
       return null;
     };
+    // A transfer the device never answers stays pending (Chromium has no transfer timeout).
+    const never = () => new Promise(() => {});
     const inResult = (r) => {
       if (r.status === 'disconnected') return gone();
+      if (r.status === 'hang') return never();
       if (r.status !== 'ok') return settle({ status: r.status, data: undefined });
       return settle({ status: 'ok', data: new DataView(r.data.buffer, r.data.byteOffset, r.data.byteLength) });
     };
-    const outResult = (status, n) => (status === 'disconnected' ? gone() : settle({ status, bytesWritten: status === 'ok' ? n : 0 }));
+    const outResult = (status, n) => {
+      if (status === 'disconnected') return gone();
+      if (status === 'hang') return never();
+      return settle({ status, bytesWritten: status === 'ok' ? n : 0 });
+    };
     const props = {
       vendorId: 0x2e8a, productId: boot.productId, deviceClass: 0, deviceSubclass: 0, deviceProtocol: 0,
       deviceVersionMajor: 1, deviceVersionMinor: 0, deviceVersionSubminor: 0, usbVersionMajor: 2, usbVersionMinor: 1,
@@ -333,12 +440,18 @@
         return dev.close();
       },
       reset() {
-        return ready() || settle(undefined);
+        // A port reset: the host enumerates and configures the device again, which arms the flash abort.
+        const notReady = ready();
+        if (notReady) return notReady;
+        boot.configure();
+        return settle(undefined);
       },
       selectConfiguration(value) {
         const notReady = ready();
         if (notReady) return notReady;
         if (value !== 1) return Promise.reject(domError('NotFoundError', 'The configuration value provided is not supported by the device.'));
+        // Treated as a SET_CONFIGURATION every time (the strictest reading): the ROM arms its flash abort.
+        boot.configure();
         active = configuration;
         return settle(undefined);
       },
@@ -367,7 +480,9 @@
         return ready() || (alternate === 0 ? settle(undefined) : Promise.reject(domError('NotFoundError', 'No such alternate setting.')));
       },
       clearHalt(direction, ep) {
-        return readyOn(ep, direction) || settle(undefined);
+        const notReady = readyOn(ep, direction);
+        if (notReady) return notReady;
+        return boot.clearHalt() === 'disconnected' ? gone() : settle(undefined);
       },
       controlTransferOut(setup, data) {
         const notReady = controlReady(setup);
@@ -398,7 +513,7 @@
     return dev;
   }
 
-  const api = { FakePicoboot, createDevice, Status, CMD, FLASH_BASE, FLASH_LEN, SECTOR, PICOBOOT_INTERFACE: PICOBOOT.number };
+  const api = { FakePicoboot, createDevice, Status, CMD, FLASH_BASE, FLASH_LEN, SECTOR, PICOBOOT_INTERFACE: PICOBOOT.number, DISABLE_MSD };
   root.StapesFakePicoboot = api;
   if (typeof module === 'object' && module.exports) module.exports = api;
 })(typeof globalThis !== 'undefined' ? globalThis : this);

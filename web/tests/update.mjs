@@ -36,7 +36,8 @@ const origin = `http://127.0.0.1:${server.address().port}`;
 
 // A fake `navigator.usb` (before the page's script runs) whose only device is a Pico 2 in BOOTSEL mode that the
 // test plugs in: `window.bootsel.plug({ productId, delayMs })`, `.replug()` (BOOTSEL held again after a fault),
-// `.boot` (the FakePicoboot: flash, log, faults). Chromium keeps a permission granted by the chooser across replugs.
+// `.boot` (the FakePicoboot: flash, log, faults), `plug({ bootselFlags: DISABLE_MSD })` for the one-interface
+// layout the ROM presents after the node's own reboot into BOOTSEL. Chromium keeps a permission granted by the chooser across replugs.
 function installFakeUsb() {
   const { FakePicoboot, createDevice } = globalThis.StapesFakePicoboot;
   const usb = new EventTarget();
@@ -56,8 +57,8 @@ function installFakeUsb() {
     boot: null,
     delayMs: 0,
     requests: 0,
-    plug({ productId = 0x000f, delayMs = 0 } = {}) {
-      bootsel.boot = new FakePicoboot({ productId });
+    plug({ productId = 0x000f, delayMs = 0, bootselFlags = 0 } = {}) {
+      bootsel.boot = new FakePicoboot({ productId, bootselFlags });
       bootsel.delayMs = delayMs;
       bootsel.replug();
     },
@@ -83,7 +84,9 @@ function installFakeUsb() {
       node = null;
       fire("disconnect", dev);
       await dev.close();
-      bootsel.plug();
+      // The node reboots into BOOTSEL with the drive disabled (firmware/rp2350/src/device/system.rs): the ROM comes
+      // up with PICOBOOT alone, as interface 0.
+      bootsel.plug({ bootselFlags: globalThis.StapesFakePicoboot.DISABLE_MSD });
       granted = true; // allowed during an earlier update: no click needed
       bootsel.boot.onreboot = () => bootsel.addNode(dev);
     },
@@ -199,6 +202,8 @@ const faults = [
   ["a stall (erase refused)", { kind: "stall", id: 0x03, nth: 3, status: 10 }, /refused FLASH_ERASE at 0x1000[0-9a-f]{4}: NOT_PERMITTED/],
   ["a failed write", { kind: "stall", id: 0x05, nth: 5, status: 8 }, /refused WRITE at 0x1000[0-9a-f]{4}: UNKNOWN_ERROR/],
   ["a disconnect mid-flash", { kind: "disconnect", nth: 40 }, /disconnected during \S+ after \d+ of \d+ bytes/],
+  // The WebUSB transport's own timer (setTimeout): the write never answers, the page gives up after picotool's 10 s.
+  ["a write that never finishes", { kind: "hang", id: 0x05, nth: 2 }, /did not answer WRITE at 0x1000[0-9a-f]{4} within 10 s; the interface was reset/],
 ];
 for (const [name, fault, want] of faults) {
   await check(`${name}: the right message, then a retry succeeds`, async () => {

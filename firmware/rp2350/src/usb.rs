@@ -7,7 +7,7 @@
 pub const VID: u16 = 0x1209;
 /// pid.codes' *test* product id: for development and private testing only, never for distributed devices. A
 /// project shipping boards requests its own free PID from pid.codes and changes only this constant (and the udev
-/// rule, `firmware/99-stapes.rules`).
+/// rule, `firmware/60-stapes.rules`).
 pub const PID: u16 = 0x0001;
 /// `bcdDevice`. Windows caches a device's MS OS answer per VID/PID/bcdDevice: bump this whenever a descriptor
 /// changes, or Windows keeps using the old ones.
