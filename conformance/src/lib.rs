@@ -7,7 +7,7 @@
 
 extern crate alloc;
 
-use stapes_core::config::{Normalize, Scalars};
+use stapes_core::config::{Normalize, Padding, Scalars};
 use stapes_core::{Config, Pipeline, extract, preset};
 
 /// 64-bit FNV-1a over f32 bit patterns.
@@ -53,13 +53,22 @@ pub fn signal(n: usize, sr: u32) -> alloc::vec::Vec<f32> {
         .collect()
 }
 
-/// Every preset with all scalars switched on (scalars never change the features).
+/// Every preset with all scalars switched on (scalars never change the features), and the framings that are
+/// options rather than presets: Kaldi's unsnipped edges (`snip_edges=false`).
 fn configs() -> impl Iterator<Item = (&'static str, Config)> {
-    stapes_core::preset::NAMES.into_iter().map(|name| {
-        let mut c = preset(name).expect("preset names are presets");
-        c.scalars = Scalars::ALL;
-        (name, c)
-    })
+    let unsnipped = {
+        let mut c = preset("kaldi-fbank").expect("kaldi-fbank is a preset");
+        c.frames.padding = Padding::Kaldi;
+        ("kaldi-fbank/unsnipped", c)
+    };
+    stapes_core::preset::NAMES
+        .into_iter()
+        .map(|name| (name, preset(name).expect("preset names are presets")))
+        .chain(core::iter::once(unsnipped))
+        .map(|(name, mut c)| {
+            c.scalars = Scalars::ALL;
+            (name, c)
+        })
 }
 
 /// Calls `report(name, hash)` for each preset offline, and for each preset's streamable form (normalisation

@@ -81,6 +81,13 @@ pub enum Padding {
     Reflect,
     /// Centre frames: pad `n_fft/2` copies of the edge sample (librosa's zero-crossing rate).
     Edge,
+    /// Kaldi's `snip_edges=false` (lhotse, icefall, sherpa-onnx): frame `t` is centred on `t·hop + hop/2`, so it
+    /// starts `win/2 − hop/2` samples before `t·hop`; samples outside the signal mirror it with the edge sample
+    /// repeated (`-1 → 0`, `n → n−1`, again and again for a signal shorter than a frame); and a signal of `n`
+    /// samples gives `(n + hop/2) / hop` frames, its length in hops rounded to the nearest. Needs start-aligned
+    /// windows and `win_length/2 ≥ hop_length/2` (kaldi-native-fbank `FirstSampleOfFrame`, `NumFrames`,
+    /// `ExtractWindow`).
+    Kaldi,
 }
 
 /// Window shape, symmetry and placement.
@@ -311,10 +318,11 @@ impl Framing {
         }
     }
 
-    /// Samples of padding on each side.
+    /// Samples of padding before the signal (and, but for [`Padding::Kaldi`], after it).
     pub fn pad(&self) -> usize {
         match self.padding {
             Padding::None => 0,
+            Padding::Kaldi => (self.win_length as usize / 2).saturating_sub(self.hop_length as usize / 2),
             _ => self.n_fft as usize / 2,
         }
     }
@@ -342,13 +350,9 @@ impl Config {
 
     /// Frames that offline extraction produces for `n` input samples.
     pub fn n_frames(&self, n: usize) -> usize {
-        let padded = n + 2 * self.frames.pad();
-        let span = self.span();
-        if n == 0 || padded < span {
-            return 0;
-        }
-        let count = 1 + (padded - span) / self.frames.hop_length as usize;
-        count - usize::from(self.frames.drop_last)
+        let f = &self.frames;
+        crate::framing::frame_count(n as u64, f.pad(), self.span(), f.hop_length as usize, f.padding, f.drop_last)
+            as usize
     }
 
     /// Checks every field and every combination; the typed error names the first problem found.
@@ -366,8 +370,11 @@ impl Config {
         if f.hop_length == 0 || f.hop_length > f.n_fft * 4 {
             return Err(ConfigError::HopLength(f.hop_length));
         }
-        if f.drop_last && (f.padding == Padding::None || f.pad() < f.hop_length as usize) {
+        if f.drop_last && (matches!(f.padding, Padding::None | Padding::Kaldi) || f.pad() < f.hop_length as usize) {
             return Err(ConfigError::DropLast);
+        }
+        if f.padding == Padding::Kaldi && (self.window.align != Align::Start || f.win_length / 2 < f.hop_length / 2) {
+            return Err(ConfigError::KaldiPadding);
         }
         if self.window.align == Align::Start && f.pad() > 0 && (f.win_length as usize) < f.pad() + 1 {
             return Err(ConfigError::WindowLength { win_length: f.win_length, n_fft: f.n_fft });

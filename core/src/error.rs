@@ -49,6 +49,9 @@ pub enum ConfigError {
         /// The most that fit.
         bins: u32,
     },
+    /// [`Padding::Kaldi`](crate::config::Padding::Kaldi) with a centred window, or with a hop longer than the
+    /// window (Kaldi's frames would then start after `t·hop`).
+    KaldiPadding,
     /// MFCC needs a mel filterbank.
     MfccWithoutMel,
     /// `n_mfcc` zero or above `n_mels`.
@@ -69,6 +72,7 @@ impl ConfigError {
             ConfigError::WindowLength { .. } => "frames.win_length",
             ConfigError::HopLength(_) => "frames.hop_length",
             ConfigError::DropLast => "frames.drop_last",
+            ConfigError::KaldiPadding => "frames.padding",
             ConfigError::NotPositive(f) | ConfigError::NotFinite(f) | ConfigError::Range(f) => f,
             ConfigError::MelRange { .. } => "mel.fmin",
             ConfigError::FmaxAboveNyquist { .. } => "mel.fmax",
@@ -94,6 +98,10 @@ impl fmt::Display for ConfigError {
             ConfigError::DropLast => {
                 write!(f, "{field}: dropping the last frame needs centre padding of at least one hop")
             }
+            ConfigError::KaldiPadding => write!(
+                f,
+                "{field}: kaldi (snip_edges=false) frames need window.align \"start\" and win_length/2 ≥ hop_length/2"
+            ),
             ConfigError::NotPositive(_) => write!(f, "{field}: must be finite and greater than 0"),
             ConfigError::NotFinite(_) => write!(f, "{field}: must be finite (and non-negative where it is an amount)"),
             ConfigError::Range(what) => write!(f, "{what}: out of range or incompatible with the rest"),

@@ -1,8 +1,9 @@
 //! Cutting a signal into frames: the padded-signal model shared by offline extraction (random access) and the
 //! streaming ring buffer (push chunks of any length; frames come out as soon as they are complete).
 //!
-//! The padded signal has `pad` samples before and after the input; frame `t` is its samples
-//! `t·hop .. t·hop + span`. Offline and streaming read the same padded samples, so they give the same frames.
+//! The padded signal has `pad` samples before and after the input (for Kaldi's unsnipped edges, as many after it as
+//! its last frame reaches); frame `t` is its samples `t·hop .. t·hop + span`. Offline and streaming read the same
+//! padded samples, so they give the same frames.
 
 use crate::config::Padding;
 
@@ -23,7 +24,33 @@ pub(crate) fn padded(signal: &[f32], pad: usize, padding: Padding, p: usize) -> 
             let m = i.rem_euclid(period);
             signal[if m < n { m } else { period - m } as usize]
         }
+        Padding::Kaldi => signal[mirror(signal.len(), i)],
     }
+}
+
+/// Kaldi's `ExtractWindow` reflection: the sample that position `i` (any integer) of a signal of `n > 0` samples
+/// reads: `-1 → 0`, `n → n − 1`, repeated off both ends, so a period of `2n`.
+fn mirror(n: usize, i: i64) -> usize {
+    let m = i.rem_euclid(2 * n as i64) as usize;
+    if m < n { m } else { 2 * n - 1 - m }
+}
+
+/// Frames a whole signal of `n` samples gives, the one rule offline extraction and the streaming framer share:
+/// every frame whose `span` samples fit the signal padded by `pad` on both sides (minus the last one if
+/// `drop_last`), or for [`Padding::Kaldi`] the signal's length in hops rounded to the nearest, as Kaldi's
+/// `NumFrames` with `snip_edges=false` (its last frames reach into the mirrored end).
+pub(crate) fn frame_count(n: u64, pad: usize, span: usize, hop: usize, padding: Padding, drop_last: bool) -> u64 {
+    if n == 0 {
+        return 0;
+    }
+    if padding == Padding::Kaldi {
+        return (n + hop as u64 / 2) / hop as u64;
+    }
+    let padded = n + 2 * pad as u64;
+    if padded < span as u64 {
+        return 0;
+    }
+    1 + (padded - span as u64) / hop as u64 - u64::from(drop_last)
 }
 
 /// Samples `start..start + out.len()` of the padded signal (as [`padded`]) into `out`: the part inside the signal is
@@ -43,7 +70,7 @@ pub(crate) fn padded_into(signal: &[f32], pad: usize, padding: Padding, start: u
             before.fill(0.0);
             after.fill(0.0);
         }
-        Padding::Edge | Padding::Reflect => {
+        Padding::Edge | Padding::Reflect | Padding::Kaldi => {
             for (p, d) in (start..).zip(before).chain((start + to..).zip(after)) {
                 *d = padded(signal, pad, padding, p);
             }
@@ -80,23 +107,37 @@ pub(crate) struct Geometry {
 }
 
 impl Geometry {
-    /// Ring capacity: a whole frame, and for reflection the `2·pad` samples the end padding mirrors.
+    /// Ring capacity: a whole frame, and for reflection the samples the end padding mirrors (`2·pad`; for Kaldi's
+    /// edges, twice what the last frame can reach past the signal, which is less than a frame).
     pub fn ring_len(&self) -> usize {
-        self.span.max(2 * self.pad).max(1)
+        let mirrored = if self.padding == Padding::Kaldi { 2 * self.span } else { 2 * self.pad };
+        self.span.max(mirrored).max(1)
     }
 
     /// Start of the signal held back until the reflected start padding can be written.
     pub fn head_len(&self) -> usize {
-        if self.padding == Padding::Reflect { self.pad + 1 } else { 0 }
+        match self.padding {
+            Padding::Reflect => self.pad + 1,
+            Padding::Kaldi => self.pad,
+            _ => 0,
+        }
     }
 
-    /// Frames a whole signal of `n` samples gives.
+    /// Frames a whole signal of `n` samples gives ([`frame_count`]).
     pub fn frames(&self, n: u64) -> u64 {
-        let padded = n + 2 * self.pad as u64;
-        if n == 0 || padded < self.span as u64 {
-            return 0;
+        frame_count(n, self.pad, self.span, self.hop, self.padding, self.drop_last)
+    }
+
+    /// Padded samples after the signal that its frames read: `pad`, or for Kaldi's edges as far as the last frame
+    /// reaches past the signal.
+    fn end_pad(&self, n: u64) -> usize {
+        if self.padding != Padding::Kaldi {
+            return self.pad;
         }
-        1 + (padded - self.span as u64) / self.hop as u64 - u64::from(self.drop_last)
+        match self.frames(n) {
+            0 => 0,
+            total => ((total - 1) * self.hop as u64 + self.span as u64).saturating_sub(self.pad as u64 + n) as usize,
+        }
     }
 }
 
@@ -131,12 +172,13 @@ impl Framer {
                         self.write(g, ring, fill, u64::MAX, frame);
                     }
                 }
-                Padding::Reflect => {
-                    // Hold samples back until x[1..=pad] exist to mirror.
+                Padding::Reflect | Padding::Kaldi if !head.is_empty() => {
+                    // Hold samples back until x[1..=pad] (Kaldi: x[0..pad]) exist to mirror.
                     head[self.received as usize] = x;
                     self.received += 1;
                     if self.received as usize == head.len() {
-                        for j in (1..=g.pad).rev() {
+                        let first = usize::from(g.padding == Padding::Reflect);
+                        for j in (first..first + g.pad).rev() {
                             self.write(g, ring, head[j], u64::MAX, frame);
                         }
                         for &h in head.iter() {
@@ -146,6 +188,8 @@ impl Framer {
                     }
                     continue;
                 }
+                // Kaldi's edges with no start padding (hop ≥ window).
+                Padding::Reflect | Padding::Kaldi => {}
             }
             self.started = true;
             self.received += 1;
@@ -161,17 +205,23 @@ impl Framer {
         if !self.started {
             // Reflection of a signal shorter than the padding: all of it is still in `head`.
             let signal = &head[..n as usize];
-            for p in 0..if n == 0 { 0 } else { signal.len() + 2 * g.pad } {
+            for p in 0..if n == 0 { 0 } else { signal.len() + g.pad + g.end_pad(n) } {
                 self.write(g, ring, padded(signal, g.pad, g.padding, p), total, frame);
             }
         } else {
-            for j in 0..g.pad {
+            for j in 0..g.end_pad(n) {
                 let x = match g.padding {
                     Padding::None | Padding::Constant => 0.0,
                     // The last real sample, `j` padding samples back.
                     Padding::Edge => ring[self.back(ring.len(), 1 + j)],
                     // x[n − 2 − j] sits 2 + 2j behind the write position.
                     Padding::Reflect => ring[self.back(ring.len(), 2 + 2 * j)],
+                    // Position n + j reads x[k]: written n + j − k samples ago (1 + 2j for k = n − 1 − j; a signal
+                    // shorter than the mirrored end reflects again off its start, still within the ring).
+                    Padding::Kaldi => {
+                        let (n, i) = (n as usize, n as usize + j);
+                        ring[self.back(ring.len(), i - mirror(n, i as i64))]
+                    }
                 };
                 self.write(g, ring, x, total, frame);
             }
@@ -241,7 +291,7 @@ mod tests {
     fn padded_into_equals_padded_everywhere() {
         let long: [f32; 9] = core::array::from_fn(|i| i as f32 + 1.0);
         for signal in [&long[..1], &long[..2], &long[..]] {
-            for padding in [Padding::None, Padding::Constant, Padding::Edge, Padding::Reflect] {
+            for padding in [Padding::None, Padding::Constant, Padding::Edge, Padding::Reflect, Padding::Kaldi] {
                 for pad in [0, 3, 12] {
                     for start in 0..2 * pad + signal.len() + 4 {
                         for len in [0, 1, 5, 30] {
@@ -258,6 +308,43 @@ mod tests {
                                 );
                             }
                         }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Kaldi's `ExtractWindow` (kaldi-native-fbank `feature-window.cc`), its reflection loop as written there.
+    fn kaldi_sample(wave: &[f32], mut s: i64) -> f32 {
+        let dim = wave.len() as i64;
+        while s < 0 || s >= dim {
+            if s < 0 {
+                s = -s - 1;
+            } else {
+                s = 2 * dim - 1 - s;
+            }
+        }
+        wave[s as usize]
+    }
+
+    /// Kaldi's frames with `snip_edges=false`: `FirstSampleOfFrame` and `NumFrames(flush = true)` as written in
+    /// kaldi-native-fbank, against the padded-signal model: the same count, and every frame's samples.
+    #[test]
+    fn kaldi_edges_give_kaldis_frames() {
+        let wave: Vec<f32> = (0..1000).map(|i| i as f32).collect();
+        for (win, hop) in [(400usize, 160usize), (400, 100), (400, 400), (401, 161), (25, 10), (400, 399), (3, 2)] {
+            let pad = win / 2 - hop / 2;
+            for n in (0..600).chain([999, 1000]) {
+                let x = &wave[..n];
+                let count = frame_count(n as u64, pad, win, hop, Padding::Kaldi, false);
+                let kaldi_count = (n as i64 + hop as i64 / 2) / hop as i64;
+                assert_eq!(count as i64, if n == 0 { 0 } else { kaldi_count }, "win {win}, hop {hop}, n {n}");
+                for f in 0..count as i64 {
+                    let first = hop as i64 * f + hop as i64 / 2 - win as i64 / 2;
+                    let mut got = vec![f32::NAN; win];
+                    padded_into(x, pad, Padding::Kaldi, f as usize * hop, &mut got);
+                    for (s, g) in got.iter().enumerate() {
+                        assert_eq!(*g, kaldi_sample(x, first + s as i64), "win {win}, hop {hop}, n {n}, frame {f}");
                     }
                 }
             }

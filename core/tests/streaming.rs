@@ -90,6 +90,27 @@ proptest! {
         config.dither_seed = seed;
         assert_stream_equals_offline(&config, &test_signal(len, seed), &chunks);
     }
+
+    /// Kaldi's unsnipped edges (kaldi-native-fbank's online fbank reflects the first frames at the start and the
+    /// last ones at `input_finished`), with hops shorter than, half of and as long as the window, and signals
+    /// shorter than a frame (mirrored again and again).
+    #[test]
+    fn kaldi_edges_stream_like_offline(
+        preset_name in prop::sample::select(vec!["kaldi-fbank", "kaldi-mfcc"]),
+        hop in prop::sample::select(vec![160u32, 100, 200, 400, 399]),
+        len in 0usize..1500,
+        chunks in prop::collection::vec(1usize..700, 1..5),
+        seed in any::<u64>(),
+        scalars in any::<bool>(),
+    ) {
+        let mut config = streamable(preset_name);
+        config.frames.padding = Padding::Kaldi;
+        config.frames.hop_length = hop;
+        if !scalars {
+            config.scalars = Scalars::default();
+        }
+        assert_stream_equals_offline(&config, &test_signal(len, seed), &chunks);
+    }
 }
 
 #[test]

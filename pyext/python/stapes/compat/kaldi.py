@@ -7,7 +7,9 @@ by 32768 first (``waveform * 32768``); int16 arrays are taken at their integer v
 
 Differences from torchaudio, by design:
 
-- ``snip_edges=False`` (Kaldi's reflected edge frames) is not supported: ``NotImplementedError``.
+- ``snip_edges=False`` (Kaldi's frames centred on multiples of the shift, edges mirrored, what lhotse, icefall and
+  sherpa-onnx use) is computed in the core (``frames.padding = "kaldi"``); a ``frame_shift`` longer than
+  ``frame_length`` with it raises ``NotImplementedError``.
 - ``dither > 0`` uses stapes' deterministic counter-based Gaussian (seed 0), not ``torch.randn``.
 - VTLN warping (``vtln_warp != 1``), ``raw_energy=False`` with ``use_energy=True`` and ``blackman_coeff`` other than
   0.42 raise ``NotImplementedError``; torchaudio's ``AssertionError`` cases raise ``ValueError``.
@@ -73,10 +75,6 @@ def _config(
     cepstral_lifter: float,
     energy_c0: bool,
 ) -> Config:
-    if not snip_edges:
-        raise NotImplementedError(
-            "snip_edges=False (Kaldi's reflected edge frames) is not supported by stapes; use snip_edges=True"
-        )
     if vtln_warp != 1.0:
         raise NotImplementedError(f"vtln_warp={vtln_warp}: VTLN warping is not supported by stapes")
     if window_type not in _WINDOWS:
@@ -110,7 +108,12 @@ def _config(
         spectrum="power" if use_power else "magnitude",
         log={"ln": {"offset": 0.0, "floor": float(np.finfo(np.float32).eps)}} if use_log_fbank else "none",
     )
-    data["frames"].update(n_fft=padded, win_length=size, hop_length=shift)
+    if not snip_edges and size // 2 < shift // 2:
+        raise NotImplementedError(
+            f"snip_edges=False with frame_shift {frame_shift} ms longer than frame_length {frame_length} ms is not "
+            "supported by stapes"
+        )
+    data["frames"].update(n_fft=padded, win_length=size, hop_length=shift, padding="none" if snip_edges else "kaldi")
     data["window"].update(kind=_WINDOWS[window_type], symmetric=True)
     data["mel"].update(n_mels=int(num_mel_bins), fmin=float(low_freq), fmax=float(high))
     if num_ceps is not None:
