@@ -199,7 +199,7 @@ impl Compression {
 
     /// Compresses every value of `row`.
     #[cfg_attr(all(target_arch = "x86_64", not(debug_assertions)), inline(always))]
-    fn apply<T: Lane>(self, row: &mut [T]) {
+    pub(crate) fn apply<T: Lane>(self, row: &mut [T]) {
         match self.post {
             None => ln_clamped(row, self.offset, self.floor, |x| x),
             Some((scale, shift)) => ln_clamped(row, self.offset, self.floor, |x| x * T::splat(scale) - T::splat(shift)),

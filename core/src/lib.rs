@@ -6,6 +6,8 @@
 extern crate alloc;
 
 pub mod config;
+#[cfg(feature = "alloc")]
+pub mod db;
 mod dct;
 mod dither;
 pub mod error;

@@ -641,7 +641,7 @@ impl<B: Batch> Extent<B> {
 
 /// `x ← max(x, floor)` over `values`, eight at a time in lanes.
 #[cfg_attr(all(target_arch = "x86_64", not(debug_assertions)), inline(always))]
-fn clamp_values<B: Batch>(values: &mut [f32], floor: f32) {
+pub(crate) fn clamp_values<B: Batch>(values: &mut [f32], floor: f32) {
     let mut octets = values.chunks_exact_mut(B::WIDTH);
     for o in &mut octets {
         o.copy_from_slice(&B::from_array(core::array::from_fn(|i| o[i])).max_with(floor).to_array());

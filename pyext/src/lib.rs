@@ -5,6 +5,7 @@
 //! format the dashboard writes to the node. Users call the typed Python façade, not this module.
 
 pub mod config;
+pub mod db;
 pub mod errors;
 pub mod extract;
 pub mod lanes;
@@ -22,6 +23,8 @@ mod native {
 
     #[pymodule_export]
     use super::config::{canonical_json, mel_filters, mel_matrix, preset_json, presets};
+    #[pymodule_export]
+    use super::db::power_to_db;
     #[pymodule_export]
     use super::extract::Offline;
     #[pymodule_export]

@@ -77,20 +77,30 @@ def power_to_db(
     top_db: float | None = 80.0,
 ) -> NDArray[Any]:
     """``10·log10(max(S, amin) / ref)``, clamped at ``max − top_db`` over the whole array, as
-    ``librosa.power_to_db`` (``ref`` may be a callable such as ``np.max``)."""
+    ``librosa.power_to_db`` (``ref`` may be a callable such as ``np.max``).
+
+    A float32 array runs in the core's lanes, the same bits as the fused dB of a preset (``stapes.extract`` with
+    ``log: db`` and ``top_db``) on the same values; other dtypes, and arrays holding NaN or infinities (which librosa
+    carries through), run in numpy."""
     S = np.asarray(S)
     if amin <= 0:
         raise ValueError("amin must be strictly positive")
+    if top_db is not None and top_db < 0:
+        raise ValueError("top_db must be non-negative")
     if np.issubdtype(S.dtype, np.complexfloating):
         magnitude = np.abs(S)
     else:
         magnitude = S
     ref_value = ref(magnitude) if callable(ref) else np.abs(ref)
+    if magnitude.dtype == np.float32 and np.ndim(ref_value) == 0 and np.isfinite(ref_value):
+        try:
+            out: NDArray[Any] = _native.power_to_db(magnitude, float(amin), float(ref_value), top_db)
+            return out
+        except _native.NonFiniteError:
+            pass
     log_spec: NDArray[Any] = 10.0 * np.log10(np.maximum(amin, magnitude))
     log_spec -= 10.0 * np.log10(np.maximum(amin, ref_value))
     if top_db is not None:
-        if top_db < 0:
-            raise ValueError("top_db must be non-negative")
         log_spec = np.maximum(log_spec, log_spec.max() - top_db)
     return log_spec
 
