@@ -38,10 +38,19 @@ pub(crate) struct Stream {
     start_us: u64,
     /// Samples received since.
     samples: u64,
-    /// Next sequence number of each topic: features, scalars, audio, health.
-    seq: [u32; 4],
+    /// Next sequence number of each topic.
+    seq: Sequences,
     /// Sample count at which the next health message is due.
     next_health: u64,
+}
+
+/// The next sequence number of each topic a stream sends (the host counts drops from gaps in each).
+#[derive(Clone, Copy, Default)]
+struct Sequences {
+    features: u32,
+    scalars: u32,
+    audio: u32,
+    health: u32,
 }
 
 /// Health inputs accumulated since boot.
@@ -191,7 +200,7 @@ impl<'m, F: NorFlash, C: Clock> Node<'m, F, C> {
         self.queue.clear();
         let first_health = self.health_interval_samples();
         self.stream =
-            Some(Stream { start_us: self.clock.now_us(), samples: 0, seq: [0; 4], next_health: first_health });
+            Some(Stream { start_us: self.clock.now_us(), samples: 0, seq: Sequences::default(), next_health: first_health });
     }
 
     /// Ends the stream as `stream/stop` does: the final frames (end padding) are computed and queued. True if one
@@ -239,7 +248,7 @@ impl<'m, F: NorFlash, C: Clock> Node<'m, F, C> {
     fn send_audio(&mut self, samples: &[i16]) {
         let Some(stream) = self.stream.as_mut() else { return };
         let block = AudioBlock { first_sample: stream.samples, samples: samples.into() };
-        let seq = next(&mut stream.seq[2]);
+        let seq = next(&mut stream.seq.audio);
         queue_message::<AudioTopic>(&mut self.queue, &mut self.scratch[..], &mut self.health, seq, &block);
     }
 
@@ -253,7 +262,7 @@ impl<'m, F: NorFlash, C: Clock> Node<'m, F, C> {
         let Some(stream) = self.stream.as_mut() else { return };
         // The next multiple of the interval after the samples so far: one message per interval at most.
         stream.next_health = (stream.samples / interval + 1) * interval;
-        let seq = next(&mut stream.seq[3]);
+        let seq = next(&mut stream.seq.health);
         queue_message::<HealthTopic>(&mut self.queue, &mut self.scratch[..], &mut self.health, seq, &health);
     }
 }
@@ -275,12 +284,12 @@ impl FrameSink<'_, '_> {
         let offset_us = f.index * u64::from(config.frames.hop_length) * 1_000_000 / u64::from(config.sample_rate);
         let timestamp_us = stream.start_us + offset_us;
         if self.settings.streams.features {
-            let seq = next(&mut stream.seq[0]);
+            let seq = next(&mut stream.seq.features);
             let msg = FeatureFrame { index: f.index, timestamp_us, features: f.features.into() };
             queue_message::<FeaturesTopic>(self.queue, &mut self.scratch[..], self.health, seq, &msg);
         }
         if self.settings.streams.scalars && !f.scalars.is_empty() {
-            let seq = next(&mut stream.seq[1]);
+            let seq = next(&mut stream.seq.scalars);
             let msg = ScalarFrame { index: f.index, timestamp_us, values: f.scalars.into() };
             queue_message::<ScalarsTopic>(self.queue, &mut self.scratch[..], self.health, seq, &msg);
         }
