@@ -76,6 +76,17 @@ impl Lane for F32x8Neon {
     fn kernel<R>(f: impl FnOnce() -> R) -> R {
         super::kernel_call(f)
     }
+    /// An empty `asm!` that takes both halves in registers (as the AVX2 lanes' `pin`): not `pure` and not `nomem`,
+    /// so the compiler must compute them before it and may not move loads across it.
+    #[inline(always)]
+    fn pin(self) -> Self {
+        let [mut a, mut b] = self.0;
+        // SAFETY: the template is empty; it only names the registers.
+        unsafe {
+            core::arch::asm!("/* {0:v} {1:v} */", inout(vreg) a, inout(vreg) b, options(nostack, preserves_flags))
+        };
+        F32x8Neon([a, b])
+    }
     #[inline(always)]
     fn splat(v: f32) -> Self {
         let x = unsafe { vdupq_n_f32(v) };
