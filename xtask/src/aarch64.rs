@@ -53,44 +53,93 @@ fn is_fused(mnemonic: &str) -> bool {
 /// Fails if any function of the stapes crates in `exe` holds a fused multiply-add; returns a one-line summary.
 /// Also fails when those functions hold no NEON float arithmetic at all: then the check looked at the wrong code.
 pub(crate) fn check_no_fma(exe: &Path) -> Result<String> {
-    let listing = cmd::read(command("aarch64-linux-gnu-objdump").args(["-d", "-C", "--no-show-raw-insn"]).arg(exe))
-        .map(|text| text.lines().map(str::to_owned).collect::<Vec<_>>())?;
-    let (mut function, mut functions, mut vector_ops) = (String::new(), 0usize, 0usize);
-    let mut fused: Vec<String> = Vec::new();
-    for line in &listing {
-        if let Some(name) = line.strip_suffix(">:").and_then(|l| l.split_once(" <")).map(|(_, name)| name) {
-            function = name.to_owned();
-            functions += usize::from(function.contains("stapes_"));
-            continue;
-        }
-        if !function.contains("stapes_") {
-            continue;
-        }
-        // `   address:\tmnemonic\toperands`
-        let mut fields = line.trim_start().splitn(3, '\t');
-        let (Some(address), Some(mnemonic)) = (fields.next(), fields.next()) else { continue };
-        if !address.ends_with(':') {
-            continue;
-        }
-        let operands = fields.next().unwrap_or("");
-        if is_fused(mnemonic) {
-            fused.push(format!("{function}: {} {mnemonic} {operands}", address.trim_end_matches(':')));
-        } else if ["fadd", "fsub", "fmul", "fdiv"].contains(&mnemonic) && operands.contains(".4s") {
-            vector_ops += 1;
-        }
-    }
-    if !fused.is_empty() {
-        let shown: Vec<&str> = fused.iter().take(10).map(String::as_str).collect();
+    let listing = cmd::read(command("aarch64-linux-gnu-objdump").args(["-d", "-C", "--no-show-raw-insn"]).arg(exe))?;
+    let scan = scan(&listing);
+    if !scan.fused.is_empty() {
+        let shown: Vec<&str> = scan.fused.iter().take(10).map(String::as_str).collect();
         return Err(format!(
             "{} fused multiply-add instruction(s) in the stapes code of {} (they change the bits):\n  {}",
-            fused.len(),
+            scan.fused.len(),
             exe.display(),
             shown.join("\n  ")
         )
         .into());
     }
-    if vector_ops == 0 {
-        return Err(format!("no NEON float arithmetic in the {functions} stapes functions of {}", exe.display()).into());
+    if scan.vector_ops == 0 {
+        return Err(format!(
+            "no NEON float arithmetic in the {} stapes functions of {}",
+            scan.functions,
+            exe.display()
+        )
+        .into());
     }
-    Ok(format!("{functions} stapes functions, {vector_ops} NEON float additions/products, no fused multiply-add"))
+    Ok(format!(
+        "{} stapes functions, {} NEON float additions/products, no fused multiply-add",
+        scan.functions, scan.vector_ops
+    ))
+}
+
+/// What [`scan`] found in the functions of the stapes crates.
+#[derive(Debug, Default)]
+struct Scan {
+    functions: usize,
+    /// `fadd`/`fsub`/`fmul`/`fdiv` on four lanes.
+    vector_ops: usize,
+    /// `function: address mnemonic operands` of each fused multiply-add.
+    fused: Vec<String>,
+}
+
+/// Reads `objdump -d -C --no-show-raw-insn` output: `address <function>:` headers, then `  address:\tmnemonic\toperands`.
+fn scan(listing: &str) -> Scan {
+    let mut scan = Scan::default();
+    let mut function = "";
+    for line in listing.lines() {
+        if let Some((_, name)) = line.strip_suffix(">:").and_then(|l| l.split_once(" <")) {
+            function = name;
+            scan.functions += usize::from(function.contains("stapes_"));
+            continue;
+        }
+        if !function.contains("stapes_") {
+            continue;
+        }
+        let mut fields = line.trim_start().splitn(3, '\t');
+        let (Some(address), Some(mnemonic)) = (fields.next().and_then(|a| a.strip_suffix(':')), fields.next()) else {
+            continue;
+        };
+        let operands = fields.next().unwrap_or("");
+        if is_fused(mnemonic) {
+            scan.fused.push(format!("{function}: {address} {mnemonic} {operands}"));
+        } else if ["fadd", "fsub", "fmul", "fdiv"].contains(&mnemonic) && operands.contains(".4s") {
+            scan.vector_ops += 1;
+        }
+    }
+    scan
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LISTING: &str = "\
+0000000000021b4c <stapes_core::log::ln_clamped>:
+   21b4c:\tfmul\tv1.4s, v2.4s, v3.4s
+   21b50:\tfadd\tv1.4s, v1.4s, v4.4s
+   21b54:\tret
+
+0000000000030000 <core::fmt::write>:
+   30000:\tfmadd\ts0, s1, s2, s3
+";
+
+    #[test]
+    fn a_fused_multiply_add_in_stapes_code_is_found_and_elsewhere_ignored() {
+        let clean = scan(LISTING);
+        assert_eq!((clean.functions, clean.vector_ops, clean.fused.len()), (1, 2, 0));
+        let fused = LISTING.replace("fadd\tv1.4s, v1.4s, v4.4s", "fmla\tv1.4s, v2.4s, v3.4s");
+        let fused = scan(&fused);
+        assert_eq!(fused.fused, ["stapes_core::log::ln_clamped: 21b50 fmla v1.4s, v2.4s, v3.4s"]);
+        for scalar in ["fmadd\ts0, s1, s2, s3", "fnmsub\td0, d1, d2, d3", "fmlal\tv0.4s, v1.4h, v2.4h"] {
+            let listing = LISTING.replace("ret", scalar);
+            assert_eq!(scan(&listing).fused.len(), 1, "{scalar}");
+        }
+    }
 }
