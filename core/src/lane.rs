@@ -181,6 +181,9 @@ pub(crate) enum Lanes {
     /// One AVX register, compiled for AVX-512VL's thirty-two.
     #[cfg(all(target_arch = "x86_64", feature = "std"))]
     Avx512,
+    /// Two NEON vectors (in every aarch64 CPU, so not detected).
+    #[cfg(all(target_arch = "aarch64", target_feature = "neon"))]
+    Neon,
 }
 
 #[cfg(feature = "alloc")]
@@ -198,6 +201,8 @@ impl Lanes {
                 && std::is_x86_feature_detected!("avx512f")
                 && std::is_x86_feature_detected!("avx512vl"))
             .then_some(Lanes::Avx512),
+            #[cfg(all(target_arch = "aarch64", target_feature = "neon"))]
+            Some(Lanes::Neon),
         ];
         all.into_iter().flatten()
     }
@@ -211,6 +216,8 @@ impl Lanes {
             Lanes::Avx2 => "avx2",
             #[cfg(all(target_arch = "x86_64", feature = "std"))]
             Lanes::Avx512 => "avx512",
+            #[cfg(all(target_arch = "aarch64", target_feature = "neon"))]
+            Lanes::Neon => "neon",
         }
     }
 
@@ -224,6 +231,8 @@ impl Lanes {
             // SAFETY: as above.
             #[cfg(all(target_arch = "x86_64", feature = "std"))]
             Lanes::Avx512 => unsafe { run_avx512(job) },
+            #[cfg(all(target_arch = "aarch64", target_feature = "neon"))]
+            Lanes::Neon => job.run::<neon::F32x8Neon>(),
         }
     }
 }
@@ -242,6 +251,8 @@ fn run_avx512<J: BatchJob>(job: J) -> J::Output {
 
 #[cfg(all(target_arch = "x86_64", feature = "std"))]
 mod avx2;
+#[cfg(all(target_arch = "aarch64", target_feature = "neon", feature = "alloc"))]
+mod neon;
 
 /// Eight frames processed together; see the module docs for why this is bit-identical to `f32`.
 ///
@@ -634,12 +645,15 @@ mod tests {
     #[test]
     fn lanes_do_the_scalar_operations() {
         same_as_scalar::<F32x8>();
-        #[cfg(all(target_arch = "x86_64", feature = "std"))]
         for lanes in Lanes::available() {
             match lanes {
                 Lanes::Baseline => {}
+                #[cfg(all(target_arch = "x86_64", feature = "std"))]
                 Lanes::Avx2 => same_as_scalar::<avx2::F32x8Avx2<avx2::Vex>>(),
+                #[cfg(all(target_arch = "x86_64", feature = "std"))]
                 Lanes::Avx512 => same_as_scalar::<avx2::F32x8Avx2<avx2::Evex>>(),
+                #[cfg(all(target_arch = "aarch64", target_feature = "neon"))]
+                Lanes::Neon => same_as_scalar::<neon::F32x8Neon>(),
             }
         }
     }

@@ -922,4 +922,48 @@ mod tests {
             }
         }
     }
+
+    /// `cargo xtask aarch64-count`: ten minutes of `yamnet` in each lane type the CPU runs (the array lanes and
+    /// NEON on aarch64), each extraction between two markers whose instructions the QEMU plugin
+    /// `tools/qemu/count.c` counts (`syscall=`), after an empty window the count subtracts. The signal is
+    /// `core/examples/frame_instructions.rs`'s, which callgrind counts on x86_64 (`bench/instructions.py`).
+    #[cfg(all(target_arch = "aarch64", target_os = "linux"))]
+    #[test]
+    #[ignore = "counted under QEMU by `cargo xtask aarch64-count`"]
+    fn ten_minutes_of_yamnet_in_each_lane_type() {
+        let mut seed = 1u32;
+        let x: Vec<f32> = (0..16_000 * 600)
+            .map(|i| {
+                seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                0.4 * (i as f32 * 0.05).sin() + 0.2 * ((seed >> 8) as f32 / 16_777_216.0 - 0.5)
+            })
+            .collect();
+        let config = crate::preset("yamnet").unwrap();
+        let ex = Extractor::new(&config).unwrap();
+        let t = config.n_frames(x.len());
+        let mut f = vec![0.0f32; t * config.n_features()];
+        count_marker(1);
+        count_marker(0);
+        for lanes in Lanes::available() {
+            let features = Sink::new(&mut f, Layout::FeatureMajor, t, config.n_features()).unwrap();
+            let scalars = Sink::new(&mut [], Layout::FeatureMajor, t, config.scalars.count()).unwrap();
+            let scratch = &mut Scratch::default();
+            count_marker(1);
+            lanes.run(Job { ex: &ex, signal: &x, features, scalars, scratch }).unwrap();
+            count_marker(0);
+            println!("stapes-count: lanes {lanes:?}: {t} frames");
+        }
+    }
+
+    /// The plugin's window marker: system call `COUNT_MARKER` with `open` (1) or close (0). Linux implements no such
+    /// call and returns ENOSYS, so outside the plugin it does nothing.
+    #[cfg(all(target_arch = "aarch64", target_os = "linux"))]
+    fn count_marker(open: u64) {
+        // SAFETY: an unimplemented system call reads x8 and x0 and writes x0; nothing else changes.
+        unsafe { core::arch::asm!("svc #0", in("x8") COUNT_MARKER, inout("x0") open => _, options(nostack)) };
+    }
+
+    /// `cargo xtask aarch64-count` passes the same number to the plugin.
+    #[cfg(all(target_arch = "aarch64", target_os = "linux"))]
+    const COUNT_MARKER: u64 = 0x5354_4150;
 }

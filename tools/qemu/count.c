@@ -12,6 +12,16 @@
  * brackets calls with two marker functions and subtracts an empty window, so only the call itself remains.
  * Counts are deterministic: TCG executes the same instructions on every run.
  *
+ * In user mode (qemu-aarch64 running a Linux program) the program's addresses depend on where QEMU loads it, so
+ * windows are marked by system calls instead:
+ *
+ *   qemu-aarch64 -plugin libcount.so,syscall=NR ./program
+ *
+ * A window opens at a system call number NR whose first argument is 1 and closes at the next one whose first
+ * argument is 0. NR is a number the kernel does not implement (it returns ENOSYS), so the marker does nothing else;
+ * a system call executes no guest instructions, so the window holds exactly the instructions between the two. The
+ * stapes aarch64 count (`cargo xtask aarch64-count`) marks the extractions of a core test this way.
+ *
  * Declares the few plugin-API v1 prototypes it uses itself (QEMU 4.2 to 8.x; Debian ships no qemu-plugin.h).
  * Build: gcc -O2 -shared -fPIC -o target/qemu/libcount.so tools/qemu/count.c   (done by `cargo xtask m33-bench`)
  */
@@ -32,6 +42,10 @@ enum qemu_plugin_op { QEMU_PLUGIN_INLINE_ADD_U64 };
 typedef void (*qemu_plugin_vcpu_udata_cb_t)(unsigned int vcpu_index, void *userdata);
 typedef void (*qemu_plugin_vcpu_tb_trans_cb_t)(qemu_plugin_id_t id, struct qemu_plugin_tb *tb);
 typedef void (*qemu_plugin_udata_cb_t)(qemu_plugin_id_t id, void *userdata);
+typedef void (*qemu_plugin_vcpu_syscall_cb_t)(qemu_plugin_id_t id, unsigned int vcpu_index, int64_t num, uint64_t a1,
+                                              uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5, uint64_t a6,
+                                              uint64_t a7, uint64_t a8);
+void qemu_plugin_register_vcpu_syscall_cb(qemu_plugin_id_t id, qemu_plugin_vcpu_syscall_cb_t cb);
 void qemu_plugin_register_vcpu_tb_trans_cb(qemu_plugin_id_t id, qemu_plugin_vcpu_tb_trans_cb_t cb);
 size_t qemu_plugin_tb_n_insns(const struct qemu_plugin_tb *tb);
 struct qemu_plugin_insn *qemu_plugin_tb_get_insn(const struct qemu_plugin_tb *tb, size_t idx);
@@ -46,7 +60,10 @@ void qemu_plugin_register_atexit_cb(qemu_plugin_id_t id, qemu_plugin_udata_cb_t 
 __attribute__((visibility("default"))) int qemu_plugin_version = 1;
 
 static uint64_t start_pc, stop_pc;
-static uint64_t executed; /* every guest instruction: the translated code adds 1 inline (one vCPU on mps2) */
+static int64_t marker_syscall = -1;
+/* every guest instruction: the translated code adds 1 inline (one vCPU on mps2; in user mode one per thread, so the
+   counted program runs its marked work while its other threads, if any, wait) */
+static uint64_t executed;
 static uint64_t opened_at;
 static int open;
 static unsigned windows;
@@ -63,6 +80,17 @@ static void on_stop(unsigned int vcpu, void *udata) {
     open = 0;
     fprintf(stderr, "stapes-count: window %u: %" PRIu64 " instructions\n", ++windows, executed - opened_at);
     fflush(stderr);
+}
+
+static void on_syscall(qemu_plugin_id_t id, unsigned int vcpu, int64_t num, uint64_t a1, uint64_t a2, uint64_t a3,
+                       uint64_t a4, uint64_t a5, uint64_t a6, uint64_t a7, uint64_t a8) {
+    (void)id, (void)a2, (void)a3, (void)a4, (void)a5, (void)a6, (void)a7, (void)a8;
+    if (num != marker_syscall) return;
+    if (a1 == 1) {
+        on_start(vcpu, NULL);
+    } else if (a1 == 0) {
+        on_stop(vcpu, NULL);
+    }
 }
 
 static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
@@ -91,13 +119,21 @@ __attribute__((visibility("default"))) int qemu_plugin_install(qemu_plugin_id_t 
             start_pc = strtoull(argv[i] + 6, NULL, 0) & ~1ull;
         } else if (strncmp(argv[i], "stop=", 5) == 0) {
             stop_pc = strtoull(argv[i] + 5, NULL, 0) & ~1ull;
+        } else if (strncmp(argv[i], "syscall=", 8) == 0) {
+            marker_syscall = strtoll(argv[i] + 8, NULL, 0);
         } else {
-            fprintf(stderr, "stapes-count: unknown argument '%s' (want start=ADDR,stop=ADDR)\n", argv[i]);
+            fprintf(stderr, "stapes-count: unknown argument '%s' (want start=ADDR,stop=ADDR or syscall=NR)\n", argv[i]);
             return -1;
         }
     }
-    if (start_pc == 0 || stop_pc == 0 || start_pc == stop_pc) {
-        fprintf(stderr, "stapes-count: need two distinct addresses: start=ADDR,stop=ADDR\n");
+    if (marker_syscall >= 0) {
+        if (start_pc != 0 || stop_pc != 0) {
+            fprintf(stderr, "stapes-count: syscall=NR marks windows by itself: no start= or stop= with it\n");
+            return -1;
+        }
+        qemu_plugin_register_vcpu_syscall_cb(id, on_syscall);
+    } else if (start_pc == 0 || stop_pc == 0 || start_pc == stop_pc) {
+        fprintf(stderr, "stapes-count: need two distinct addresses: start=ADDR,stop=ADDR (or syscall=NR)\n");
         return -1;
     }
     qemu_plugin_register_vcpu_tb_trans_cb(id, on_translate);

@@ -85,7 +85,7 @@ pub(crate) fn measure(steps: &mut Steps) -> Result {
 const YAMNET_FRAME_BUDGET: u64 = 30_000;
 
 /// `gcc -O2 -shared -fPIC -o target/qemu/libcount.so tools/qemu/count.c`, unless up to date.
-fn build_plugin() -> Result<PathBuf> {
+pub(crate) fn build_plugin() -> Result<PathBuf> {
     let source = cmd::project_root().join("tools/qemu/count.c");
     let dir = cmd::target_dir().join("qemu");
     let plugin = dir.join("libcount.so");

@@ -14,10 +14,14 @@ Tasks:
       --only STEP,...     run only these steps
       --skip STEP,...     run all steps but these
                           steps: install, host, conformance, m33-bench, firmware, golden, python, web, fmt, clippy
-  conformance   Hash every preset on host, wasm32, wasm32+simd128 and Cortex-M33 (QEMU); fail unless all agree.
+  conformance   Hash every preset on host, wasm32, wasm32+simd128, Cortex-M33 (QEMU) and aarch64 Linux (QEMU user
+                mode; there also the core's tests, and no fused multiply-add in its code); fail unless all agree.
       --no-install        skip the installer
-      --only TARGET,...   host, wasm32, wasm32+simd128, m33
+      --only TARGET,...   host, wasm32, wasm32+simd128, m33, aarch64
   m33-bench     Instructions of one `yamnet_frame()` call on Cortex-M33 (QEMU plugin), section sizes, stack use.
+      --no-install        skip the installer
+  aarch64-count Instructions of 10 minutes of `yamnet` offline on aarch64 in the array lanes and in NEON (QEMU
+                user-mode plugin), in total and per frame. Printed, not asserted.
       --no-install        skip the installer
   firmware      The Pico 2 firmware: release ELF, target/firmware/stapes-node.uf2 (RP2350 family) and
                 stapes-node.json (version, git hash, size, sha256). Fails over 256 KiB flash or 128 KiB static RAM.
@@ -37,6 +41,7 @@ pub(crate) enum Task {
     Test(TestFlags),
     Conformance(ConformanceFlags),
     M33Bench(BenchFlags),
+    Aarch64Count(BenchFlags),
     Firmware(FirmwareFlags),
     Install,
     Dashboard(DashboardFlags),
@@ -95,10 +100,12 @@ pub(crate) enum Target {
     Wasm32,
     Wasm32Simd128,
     M33,
+    Aarch64,
 }
 
 impl Target {
-    pub(crate) const ALL: [Target; 4] = [Target::Host, Target::Wasm32, Target::Wasm32Simd128, Target::M33];
+    pub(crate) const ALL: [Target; 5] =
+        [Target::Host, Target::Wasm32, Target::Wasm32Simd128, Target::M33, Target::Aarch64];
 
     pub(crate) fn name(self) -> &'static str {
         match self {
@@ -106,6 +113,7 @@ impl Target {
             Target::Wasm32 => "wasm32",
             Target::Wasm32Simd128 => "wasm32+simd128",
             Target::M33 => "m33",
+            Target::Aarch64 => "aarch64",
         }
     }
 }
@@ -122,7 +130,7 @@ pub(crate) struct ConformanceFlags {
     pub(crate) targets: Vec<Target>,
 }
 
-/// Flags of `cargo xtask m33-bench`.
+/// Flags of `cargo xtask m33-bench` and `cargo xtask aarch64-count`.
 pub(crate) struct BenchFlags {
     pub(crate) install: bool,
 }
@@ -183,6 +191,16 @@ pub(crate) fn parse(args: &[String]) -> Result<Task> {
                 }
             }
             Task::M33Bench(flags)
+        }
+        "aarch64-count" => {
+            let mut flags = BenchFlags { install: true };
+            while let Some(flag) = rest.next_flag() {
+                match flag.as_str() {
+                    "--no-install" => flags.install = false,
+                    _ => return Err(unknown(task, &flag)),
+                }
+            }
+            Task::Aarch64Count(flags)
         }
         "firmware" => {
             let mut flags = FirmwareFlags { install: true };

@@ -2,14 +2,15 @@
 //! `cargo xtask test` runs it each time for a few milliseconds.
 
 use std::fs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::Result;
 use crate::cmd::{self, Outcome, Steps, command, on_path, succeeds};
 
 /// Rust targets of the conformance runners (rustfmt and clippy come with the toolchain).
-pub(crate) const RUST_TARGETS: [&str; 2] = ["wasm32-unknown-unknown", "thumbv8m.main-none-eabihf"];
+pub(crate) const RUST_TARGETS: [&str; 3] =
+    ["wasm32-unknown-unknown", "thumbv8m.main-none-eabihf", "aarch64-unknown-linux-gnu"];
 
 /// Python packages of the golden-data check (`tools/golden/make_golden.py --check`); the versions pinned in
 /// `tools/golden/requirements.txt` (and `requirements-nodeps.txt`) apply when those files exist. The host tests'
@@ -26,13 +27,24 @@ struct SystemDep {
     present: fn() -> bool,
 }
 
-const SYSTEM_DEPS: [SystemDep; 5] = [
+const SYSTEM_DEPS: [SystemDep; 8] = [
     SystemDep { package: "qemu-system-arm", present: || on_path("qemu-system-arm") },
     SystemDep {
         package: "binutils-arm-none-eabi",
         present: || on_path("arm-none-eabi-nm") && on_path("arm-none-eabi-size"),
     },
     SystemDep { package: "gcc", present: || on_path("gcc") },
+    // aarch64 conformance: the cross linker and disassembler, the libc it links against (only a Recommends of the
+    // compiler, which this installer does not install) and the user-mode emulator.
+    SystemDep {
+        package: "gcc-aarch64-linux-gnu",
+        present: || on_path("aarch64-linux-gnu-gcc") && on_path("aarch64-linux-gnu-objdump"),
+    },
+    SystemDep {
+        package: "libc6-dev-arm64-cross",
+        present: || Path::new("/usr/aarch64-linux-gnu/lib/crt1.o").is_file(),
+    },
+    SystemDep { package: "qemu-user", present: || on_path("qemu-aarch64") },
     SystemDep { package: "nodejs", present: || on_path("node") },
     // Debian's python3 lacks `venv`/`ensurepip` until python3-venv is installed.
     SystemDep {

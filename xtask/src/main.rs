@@ -1,8 +1,10 @@
 //! `cargo xtask`: the project's tasks (see `cargo xtask help`). Only dispatch here; one module per task.
 
+mod aarch64;
 mod bench;
 mod cmd;
 mod conformance;
+mod count;
 mod dashboard;
 mod elf;
 mod firmware;
@@ -38,6 +40,7 @@ fn try_main() -> Result {
         flags::Task::Test(f) => test::run(&f),
         flags::Task::Conformance(f) => conformance::run(&f),
         flags::Task::M33Bench(f) => bench::run(&f),
+        flags::Task::Aarch64Count(f) => count::run(&f),
         flags::Task::Firmware(f) => firmware::run(&f),
         flags::Task::Install => install::run(),
         flags::Task::Dashboard(f) => dashboard::run(&f),

@@ -6,7 +6,7 @@
 //! changes only speed. At the first extraction of a process, a short batch of real work — the `yamnet` preset's
 //! pipeline on [`PROBE_FRAMES`] frames — runs in every lane type the CPU has, [`ROUNDS`] times in turn after one
 //! warm-up each, and the lane type with the lowest minimum time per frame is kept for the rest of the process.
-//! [`ENV`] (`STAPES_LANES=baseline|avx2|avx512`) or [`pin`] choose without measuring, for benchmarks and for
+//! [`ENV`] (`STAPES_LANES=baseline|avx2|avx512|neon`) or [`pin`] choose without measuring, for benchmarks and for
 //! people who want no start-up measurement. [`lane_choice`] reports what was chosen, how, and the timings.
 
 use std::string::{String, ToString};

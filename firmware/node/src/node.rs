@@ -199,8 +199,12 @@ impl<'m, F: NorFlash, C: Clock> Node<'m, F, C> {
         self.pipeline.reset();
         self.queue.clear();
         let first_health = self.health_interval_samples();
-        self.stream =
-            Some(Stream { start_us: self.clock.now_us(), samples: 0, seq: Sequences::default(), next_health: first_health });
+        self.stream = Some(Stream {
+            start_us: self.clock.now_us(),
+            samples: 0,
+            seq: Sequences::default(),
+            next_health: first_health,
+        });
     }
 
     /// Ends the stream as `stream/stop` does: the final frames (end padding) are computed and queued. True if one

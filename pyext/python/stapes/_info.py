@@ -25,11 +25,11 @@ def info() -> dict[str, Any]:
     """The version and the lane type offline extraction runs in.
 
     ``lanes["chosen"]`` is one of ``lanes["available"]`` (``baseline``: two SSE vectors on x86_64, an array
-    elsewhere; ``avx2``; ``avx512``: AVX2 instructions on AVX-512VL's 32 registers). All give the same bits; the
-    first extraction of a process times a short batch of real work (the ``yamnet`` pipeline on 64 frames) in each
-    and keeps the fastest (``how == "measured"``, with ``ns_per_frame`` and ``measure_ms``), unless the
-    ``STAPES_LANES`` environment variable (``how == "env"``) or ``set_lanes`` (``"pinned"``) named one. ``note`` says
-    why ``STAPES_LANES`` was ignored, if it was.
+    elsewhere; ``avx2``; ``avx512``: AVX2 instructions on AVX-512VL's 32 registers; ``neon`` on aarch64). All give
+    the same bits; the first extraction of a process times a short batch of real work (the ``yamnet`` pipeline on 64
+    frames) in each and keeps the fastest (``how == "measured"``, with ``ns_per_frame`` and ``measure_ms``), unless
+    the ``STAPES_LANES`` environment variable (``how == "env"``) or ``set_lanes`` (``"pinned"``) named one.
+    ``note`` says why ``STAPES_LANES`` was ignored, if it was.
 
     >>> stapes.info()["lanes"]["chosen"] in stapes.info()["lanes"]["available"]
     True
