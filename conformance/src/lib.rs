@@ -7,7 +7,7 @@
 
 extern crate alloc;
 
-use stapes_core::config::{Normalize, Padding, Scalars};
+use stapes_core::config::{Padding, Scalars};
 use stapes_core::{Config, Pipeline, extract, preset};
 
 /// 64-bit FNV-1a over f32 bit patterns.
@@ -83,9 +83,7 @@ pub fn run(report: &mut dyn FnMut(&str, u64)) {
         h.add(&f.scalars);
         report(name, h.0);
 
-        let mut streaming = config.clone();
-        streaming.normalize = Normalize::None;
-        let mut p = Pipeline::new_owned(&streaming).expect("normalize none streams");
+        let mut p = Pipeline::new_owned(&config.streamable()).expect("normalize none streams");
         let mut h = Hash::new();
         let mut emit = |fr: stapes_core::Frame<'_>| {
             h.add(fr.features);

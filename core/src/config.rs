@@ -298,6 +298,16 @@ impl Scalars {
     /// Names of the scalars in output order.
     pub const NAMES: [&'static str; 7] = ["rms", "zcr", "centroid", "bandwidth", "rolloff", "flatness", "flux"];
 
+    /// Names of the selected scalars, in output order: the columns of a frame's scalars.
+    pub fn selected(&self) -> impl Iterator<Item = &'static str> {
+        Scalars::NAMES.into_iter().zip(self.flags()).filter_map(|(name, on)| on.then_some(name))
+    }
+
+    /// Where scalar `name` sits among the selected ones (`None`: not selected, or no such scalar).
+    pub fn position(&self, name: &str) -> Option<usize> {
+        self.selected().position(|n| n == name)
+    }
+
     /// Flags in [`Scalars::NAMES`] order.
     pub fn flags(&self) -> [bool; 7] {
         [self.rms, self.zcr, self.centroid, self.bandwidth, self.rolloff, self.flatness, self.flux]
@@ -329,6 +339,12 @@ impl Framing {
 }
 
 impl Config {
+    /// This config as a stream computes it: utterance normalisation off (a stream cannot see the utterance's
+    /// maximum), everything else as is. The node, the dashboard and the conformance runs use this one rule.
+    pub fn streamable(&self) -> Config {
+        Config { normalize: Normalize::None, ..self.clone() }
+    }
+
     /// Rows of the feature output: MFCC count, else mel bands, else linear bins.
     pub fn n_features(&self) -> usize {
         match (&self.mfcc, &self.mel) {

@@ -120,3 +120,17 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn the_streamable_form_only_switches_the_utterance_normalisation_off_and_scalars_name_their_columns() {
+    use stapes_core::config::Scalars;
+    let whisper = preset("whisper-80").unwrap();
+    let s = whisper.streamable();
+    assert_eq!(s.normalize, Normalize::None);
+    assert_eq!(Config { normalize: whisper.normalize, ..s.clone() }, whisper);
+    assert_eq!(s.streamable(), s);
+    let some = Scalars { zcr: true, rolloff: true, flux: true, ..Scalars::default() };
+    assert_eq!(some.selected().collect::<Vec<_>>(), ["zcr", "rolloff", "flux"]);
+    assert_eq!((some.position("rolloff"), some.position("rms"), some.position("nope")), (Some(1), None, None));
+    assert_eq!(Scalars::ALL.selected().collect::<Vec<_>>(), Scalars::NAMES);
+}

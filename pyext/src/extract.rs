@@ -5,7 +5,6 @@ use numpy::{PyArray2, PyArray3, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArr
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use rayon::prelude::*;
-use stapes_core::config::Scalars;
 use stapes_core::{Error, Extractor, Layout, Scratch};
 use std::cell::RefCell;
 use std::mem::MaybeUninit;
@@ -139,8 +138,7 @@ impl Offline {
     /// Names of the scalars the config computes, in output order.
     #[getter]
     fn scalar_names(&self) -> Vec<&'static str> {
-        let flags = self.inner.config().scalars.flags();
-        Scalars::NAMES.iter().zip(flags).filter(|(_, on)| *on).map(|(n, _)| *n).collect()
+        self.inner.config().scalars.selected().collect()
     }
 
     /// Sample rate the input must have.

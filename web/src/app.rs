@@ -309,7 +309,7 @@ async fn read_loop(dash: Dash, session: Rc<Session>) {
 
 /// Position of `rms` among the scalars the settings select.
 fn rms_index(settings: &NodeSettings) -> Option<usize> {
-    settings.config.scalars.rms.then_some(0)
+    settings.config.scalars.position("rms")
 }
 
 /// Creates the simulated node's fake USB (a fresh `SimNode` per plug), exposed as `window.stapesSim` for tests.

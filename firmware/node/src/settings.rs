@@ -3,7 +3,6 @@
 
 use core::fmt;
 
-use stapes_core::config::Normalize;
 use stapes_core::{ConfigError, Error, Pipeline, preset};
 use stapes_protocol::{MAX_MESSAGE_LEN, NodeSettings, Streams, feature_frame_len};
 
@@ -129,11 +128,10 @@ pub fn check(s: &NodeSettings) -> Result<(), Refusal> {
 /// The preset `config` equals, and whether it equals its streamable form (utterance normalisation off).
 pub fn preset_of(config: &stapes_core::Config) -> Option<(&'static str, bool)> {
     stapes_core::preset::NAMES.iter().find_map(|&name| {
-        let mut p = preset(name)?;
+        let p = preset(name)?;
         if &p == config {
             return Some((name, false));
         }
-        p.normalize = Normalize::None;
-        (&p == config).then_some((name, true))
+        (&p.streamable() == config).then_some((name, true))
     })
 }

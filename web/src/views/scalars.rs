@@ -65,11 +65,7 @@ pub fn ScalarPlot(
 }
 
 fn names_untracked(dash: Dash) -> Vec<&'static str> {
-    dash.node_settings.with_untracked(|s| {
-        s.as_ref().map_or(Vec::new(), |s| {
-            Scalars::NAMES.iter().zip(s.config.scalars.flags()).filter(|(_, on)| *on).map(|(n, _)| *n).collect()
-        })
-    })
+    dash.node_settings.with_untracked(|s| s.as_ref().map_or(Vec::new(), |s| s.config.scalars.selected().collect()))
 }
 
 /// Draws `history` (the newest frames, at most `shown`) right-aligned over `shown` frame slots.

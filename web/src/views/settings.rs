@@ -150,10 +150,9 @@ pub fn SettingsPanel() -> impl IntoView {
         }
     };
     let pick_preset = move |name: String| {
-        if let Some(mut config) = stapes_core::preset(&name) {
+        if let Some(config) = stapes_core::preset(&name) {
             // The node streams: presets with utterance normalisation run in their streaming form.
-            config.normalize = stapes_core::config::Normalize::None;
-            set_json.set(config.to_json());
+            set_json.set(config.streamable().to_json());
         }
     };
     let write = move |_| {
