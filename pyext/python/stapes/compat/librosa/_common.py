@@ -176,3 +176,41 @@ def as_array(S: ArrayLike, name: str = "S") -> NDArray[Any]:
     if array.ndim < 2:
         raise ValueError(f"{name} must be at least 2-D (..., bins, frames), got shape {array.shape}")
     return array
+
+
+def framing(n_fft: Any, hop_length: Any, win_length: Any) -> tuple[int, int, int]:
+    """librosa's ``(n_fft, hop_length, win_length)`` checked, ``win_length`` defaulting to ``n_fft``."""
+    n_fft = positive_int("n_fft", n_fft)
+    win_length = n_fft if win_length is None else positive_int("win_length", win_length)
+    return n_fft, positive_int("hop_length", hop_length), win_length
+
+
+def core_scalar(
+    name: str,
+    y: Any,
+    sr: float,
+    n_fft: Any,
+    hop_length: Any,
+    win_length: Any,
+    window: Any,
+    center: bool,
+    pad_mode: Any,
+) -> NDArray[np.float32]:
+    """One core scalar of audio ``y``: ``(..., 1, frames)`` float32."""
+    n_fft, hop_length, win_length = framing(n_fft, hop_length, win_length)
+    x = audio(y)
+    sr_int = sample_rate(sr)
+    # A one-band mel bank keeps the (discarded) feature output small.
+    cfg = frames_config(
+        sr_int,
+        n_fft,
+        hop_length,
+        win_length,
+        window_kind(window),
+        padding(center, pad_mode),
+        "magnitude",
+        mel=(1, 0.0, sr_int / 2, False, None),
+        scalars=(name,),
+    )
+    check_length(x, n_fft, center)
+    return run(x, cfg, scalars=True)
