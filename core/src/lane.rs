@@ -145,7 +145,7 @@ pub trait Batch: Lane + Default + Send + 'static {
 /// AVX2 code only runs fast when it is compiled inside `dispatch`'s `#[target_feature(enable = "avx2")]`
 /// function, so `run` and every generic function it calls on lanes carry
 /// `#[cfg_attr(all(target_arch = "x86_64", not(debug_assertions)), inline(always))]`. Only on x86_64, because
-/// forced inlining costs the Cortex-M33 instructions (the FFT grows by 4%); only in optimised builds, because
+/// forced inlining costs the Cortex-M33 instructions (the FFT grows); only in optimised builds, because
 /// without optimisation the inlined locals all get their own stack slots and the frame outgrows a thread's stack.
 /// Unoptimised AVX2 code then calls each intrinsic out of line: slow, but the same bits.
 #[cfg(feature = "alloc")]

@@ -1,5 +1,5 @@
 //! Natural log built only from IEEE arithmetic and bit operations, so it gives the same bits on every target and
-//! vectorises lane by lane (`libm::logf` costs ~10 ns a call and does not).
+//! vectorises lane by lane (`libm::logf` is a call per value and does not).
 //!
 //! The reduction and polynomial are the classic FreeBSD/musl `logf` scheme: `x = 2^k·(1 + f)` with
 //! `√2/2 ≤ 1 + f < √2`, `s = f / (2 + f)`, a degree-4 minimax polynomial in `s²`. Error < 1 ulp.

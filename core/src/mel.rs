@@ -68,8 +68,7 @@ impl Bank {
     /// Applies the filterbank: `out[m] = Σ w·spectrum[k]` over band `m`, in bin order.
     ///
     /// Bands are short (2 to 23 bins for 64 bands at 512 points), so the work around each band's products is
-    /// what costs; the bounds are checked once here rather than twice per band (47 instructions fewer per
-    /// 512/160/64 frame on x86_64).
+    /// what costs; the bounds are checked once here rather than twice per band.
     #[cfg_attr(all(target_arch = "x86_64", not(debug_assertions)), inline(always))]
     pub fn apply<T: crate::Lane>(&self, weights: &[f32], spectrum: &[T], out: &mut [T]) {
         let bins = self.n_fft / 2 + 1;
@@ -170,8 +169,8 @@ pub fn matrix(mel: &Mel, sample_rate: u32, n_fft: usize) -> alloc::vec::Vec<f32>
 }
 
 /// `Σ w[j]·s[j]` from `j = 0` up (`s` as long as `w`). A band of up to 24 bins jumps straight to the unrolled
-/// products for its length (on x86_64, 90 instructions per 512/160/64 frame fewer than eight
-/// products a step and a jump on the remainder); a longer one takes eight a step first.
+/// products for its length (fewer instructions than eight products a step and a jump on the remainder); a longer
+/// one takes eight a step first.
 #[inline(always)]
 fn weighted_sum<T: crate::Lane>(w: &[f32], s: &[T]) -> T {
     if let Some(sum) = add_exact(None, w, s) {

@@ -99,10 +99,10 @@ impl Extractor {
     }
 
     /// [`extract_into`](Self::extract_into) into memory that need not be initialised, such as a fresh allocation
-    /// (zeroing 15 MB of output first cost 4% of 10 minutes of 64-band log-mel). After `Ok(n_frames)` the first
+    /// (zeroing a large output first would write it twice). After `Ok(n_frames)` the first
     /// `n_frames × n_features` values of `features` and `n_frames × n_scalars` of `scalars` are initialised;
     /// after an error, only the frames before the failure may be. `scratch` is the working memory: one kept
-    /// per thread across calls spares allocating and zeroing it for every signal (5% of a 1 s clip's call).
+    /// per thread across calls spares allocating and zeroing it for every signal (it shows on short clips).
     pub fn extract_into_uninit(
         &self,
         signal: &[f32],
@@ -381,8 +381,8 @@ pub(crate) fn probe_extract(
 }
 
 /// Working memory of [`Extractor::extract_into_uninit`], kept by a caller between signals (rustfft's
-/// caller-owned scratch): about 130 KB for a 512-point FFT, which allocating and zeroing afresh for each 1 s clip
-/// cost 5% of the call. It holds no results: any scratch gives the same bits as a new one.
+/// caller-owned scratch), which allocating and zeroing afresh for each short clip would cost again every call. It
+/// holds no results: any scratch gives the same bits as a new one.
 #[derive(Default)]
 pub struct Scratch(Option<Box<dyn Any + Send>>);
 
@@ -447,8 +447,7 @@ unsafe fn as_uninit(values: &mut [f32]) -> &mut [MaybeUninit<f32>] {
 }
 
 /// A matrix of `n_frames` frames of `width` values in a [`Layout`], written frame after frame, batch by batch,
-/// into memory that may start uninitialised: zeroing a fresh output first cost 4% of 10 minutes of 64-band
-/// log-mel (15 MB written twice).
+/// into memory that may start uninitialised: zeroing a fresh output first would write it twice.
 pub(crate) struct Sink<'a> {
     data: &'a mut [MaybeUninit<f32>],
     layout: Layout,
@@ -710,7 +709,7 @@ impl Source<'_> {
     /// Each lane's frame, unscaled: the signal's own samples where the frame lies inside it, otherwise a padded
     /// copy in the lane's row of `lane_frames` (silence for lanes past the last frame). Only the frames at the
     /// signal's edges are copied: copying all eight of an edge batch, then windowing them in a pass of their
-    /// own, cost a 1 s clip 1.7% more instructions.
+    /// own, cost more instructions.
     #[cfg_attr(all(target_arch = "x86_64", not(debug_assertions)), inline(always))]
     fn rows<'s>(&'s self, frames: core::ops::Range<usize>, lane_frames: &'s mut [f32]) -> [&'s [f32]; 8] {
         if let Some(rows) = self.whole_frames(frames.clone()) {

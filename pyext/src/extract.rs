@@ -159,7 +159,7 @@ impl Offline {
     }
 
     /// Feature values (at least one per frame) that `n` samples give: the size check before an extraction, in one
-    /// call instead of two (a 1 s clip's whole call is 50 µs; each call from Python costs a few hundred ns).
+    /// call instead of two (for short clips each call from Python is a noticeable share).
     fn output_values(&self, n: usize) -> usize {
         let cfg = self.inner.config();
         cfg.n_frames(n).saturating_mul(cfg.n_features().max(1))

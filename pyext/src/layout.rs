@@ -31,10 +31,9 @@ pub fn transpose(src: &[f32], rows: usize, cols: usize) -> Vec<f32> {
 }
 
 /// Fresh room for an output of `len` values that the core writes in full. It is left uninitialised: zeroing it
-/// first would write it all twice (measured: 4% of 10 minutes of 64-band log-mel, 15 MB of output). On Linux,
-/// outputs of 4 MiB and more are advised into transparent huge pages before the core first writes them, as numpy
-/// does for its own large arrays: one page fault per 2 MiB instead of one per 4 KiB (measured: 3% off the same
-/// case; the kernel's zeroing of fresh pages, another 10%, remains).
+/// first would write it all twice. On Linux, outputs of 4 MiB and more are advised into transparent huge pages
+/// before the core first writes them, as numpy does for its own large arrays: one page fault per 2 MiB instead of
+/// one per 4 KiB (what each saves: `bench/RESULTS.md`).
 pub(crate) struct Room(Vec<f32>, usize);
 
 impl Room {

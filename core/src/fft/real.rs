@@ -32,8 +32,8 @@ pub(crate) fn fill_table(m: usize, table: &mut [f32]) {
 ///
 /// A separate pass over `Z` on purpose: handing the split the last Stockham stage's outputs directly (butterflies
 /// `k` and `ns-k` of the last stage produce every partner pair) saves a store and a load per value, but measured
-/// 2,317 → 2,645 instructions per 512-point frame in AVX2 lanes: two butterflies' values spill out of 16
-/// registers, and the bins' indices lose the bounds-check proofs the slices below give.
+/// more instructions in AVX2 lanes (`bench/RESULTS.md`): two butterflies' values spill out of 16 registers, and the
+/// bins' indices lose the bounds-check proofs the slices below give.
 ///
 /// # Safety
 /// [`bins.holds`](Bins::holds)`(m + 1)` returned `Ok`.
@@ -70,7 +70,7 @@ pub(crate) unsafe fn split<T: Lane>(table: &[[f32; 2]], z: &[[T; 2]], bins: &mut
         let (pr, pi) = (di * wr + dr * wi, di * wi - dr * wr);
         bins.put(k + 1, er + pr, ei + pi);
         // SAFETY: `bins` holds m + 1 (the caller's promise) and m-1-k < m, since k < h < m. The compiler
-        // cannot see that m-1-k does not wrap, and checked it at every pair (32 instructions a 512-point frame).
+        // cannot see that m-1-k does not wrap, and checked it at every pair.
         unsafe { bins.put_unchecked(m - 1 - k, er - pr, pi - ei) };
     }
 }

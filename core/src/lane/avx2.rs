@@ -3,8 +3,8 @@
 //! Its [`Registers`] parameter says which functions the kernels are compiled into: [`Vex`], AVX2's sixteen ymm
 //! registers, or [`Evex`], AVX-512VL's thirty-two (the same instructions, EVEX-encoded where the compiler uses
 //! ymm16–31). A radix-8 butterfly holds sixteen vectors of inputs besides its twiddles, so with sixteen registers
-//! it spills; with thirty-two the bare 512-point FFT took 14% less time and 10 s of whisper-80 12% less (Xeon,
-//! criterion). The operations, and so the bits, are the same.
+//! it spills; with thirty-two it does not, which is faster (`bench/RESULTS.md`). The operations, and so the bits,
+//! are the same.
 //!
 //! `vaddps`/`vsubps`/`vmulps`/`vdivps`/`vmaxps`/`vsqrtps` on a `__m256` are the scalar IEEE operations lane by
 //! lane, exactly as the SSE pair of [`F32x8`](super::F32x8) performs them, so a frame's bits do not depend on
@@ -136,7 +136,7 @@ impl<R: Registers> Lane for F32x8Avx2<R> {
     }
     /// `MIN_POSITIVE ≤ x < ∞` in all eight lanes, as one integer compare: the positive normal bit patterns
     /// `0x0080_0000..0x7f80_0000`, shifted by `0x7f80_0000`, are exactly the signed integers below `0xff00_0000`
-    /// (two float compares and their `and` cost 3 more of the log's 45 instructions per vector).
+    /// (two float compares and their `and` cost more instructions).
     #[inline(always)]
     fn all_positive_normal(self) -> bool {
         unsafe {
