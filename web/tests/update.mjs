@@ -57,16 +57,17 @@ function installFakeUsb() {
     boot: null,
     delayMs: 0,
     requests: 0,
-    plug({ productId = 0x000f, delayMs = 0, bootselFlags = 0 } = {}) {
+    plug({ productId = 0x000f, delayMs = 0, bootselFlags = 0, platform = 'linux' } = {}) {
       bootsel.boot = new FakePicoboot({ productId, bootselFlags });
       bootsel.delayMs = delayMs;
+      bootsel.platform = platform;
       bootsel.replug();
     },
     replug() {
       gone();
       bootsel.boot.reconnect();
       bootsel.boot.ondisconnect = gone;
-      device = createDevice(bootsel.boot, { delayMs: bootsel.delayMs });
+      device = createDevice(bootsel.boot, { delayMs: bootsel.delayMs, platform: bootsel.platform });
       fire("connect", device);
     },
   };
@@ -216,6 +217,24 @@ for (const [name, fault, want] of faults) {
     await flashedOk();
   });
 }
+
+// Chrome on Windows rejects a stalled transfer with NetworkError, as if the board were unplugged (fake-picoboot.js
+// `createDevice`): the board is still there and no `disconnect` comes, so the flasher must read the status.
+await check("Windows: a refused erase (NetworkError, board still there) reads its status, then a retry succeeds", async () => {
+  await freshPage({ platform: "windows" });
+  await page.evaluate(() => window.bootsel.boot.inject({ kind: "stall", id: 0x03, nth: 3, status: 10 }));
+  await page.locator("#firmware-install").click();
+  await failedWith(/refused FLASH_ERASE at 0x1000[0-9a-f]{4}: NOT_PERMITTED/);
+  await page.locator("#firmware-install").click();
+  await flashedOk();
+});
+
+await check("Windows: a refused REBOOT2 is a failure, not a success", async () => {
+  await freshPage({ platform: "windows" });
+  await page.evaluate(() => window.bootsel.boot.inject({ kind: "stall", id: 0x0a, nth: 0, status: 8 }));
+  await page.locator("#firmware-install").click();
+  await failedWith(/REBOOT2.*UNKNOWN_ERROR/);
+});
 
 await check("a different chip (RP2040 bootloader) is refused, the right board then flashes", async () => {
   await freshPage({ productId: 0x0003 });

@@ -23,7 +23,7 @@ fn request<E: stapes_protocol::Endpoint>(node: &mut SimNode, seq: u32, body: &E:
 
 #[wasm_bindgen_test]
 fn simulated_node_streams_the_cores_features() {
-    let mut node = SimNode::new("test.flash");
+    let mut node = SimNode::new("test.flash", None);
     let info = request::<InfoEp>(&mut node, 1, &());
     let info: Info<'_> = decode_body(&info[8..]).unwrap();
     assert_eq!((info.board, info.protocol_hash), ("simulated", PROTOCOL_HASH));
