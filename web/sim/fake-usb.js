@@ -22,6 +22,7 @@
 //   claimError: null              // "NetworkError": another program holds the interface
 //   openDelayMs: 0                // how long open() takes (another open() meanwhile is refused)
 //   streamingBefore: false        // a node another tab left streaming (see `_streamElsewhere`)
+//   answerDelayMs: 0              // how long the node takes to see a request (its IN data flows meanwhile)
 
 const CONFIGURATION = Object.freeze({
   configurationValue: 1,
@@ -263,12 +264,20 @@ class FakeUsbDevice {
     const error = this._endpoint();
     if (error) return error;
     // Transfers queued in one go reach the node in the order they were made, as on one endpoint of a real device.
+    const deliver = () => {
+      if (this._gone) return;
+      for (const packet of outPackets(bytes)) this._node.packet_out(packet);
+      this._watchRequest();
+      this._pump();
+    };
+    const delay = this._bus.options.answerDelayMs ?? 0;
     return new Promise((resolve, reject) => {
       queueMicrotask(() => {
         if (this._gone) return reject(TRANSFER_ERROR());
-        for (const packet of outPackets(bytes)) this._node.packet_out(packet);
-        this._watchRequest();
-        this._pump();
+        // The transfer completes when the device has taken the packets; a busy node handles the request later,
+        // its IN endpoint sending what it had queued meanwhile.
+        if (delay > 0) this._requests = (this._requests ?? Promise.resolve()).then(() => later(delay)).then(deliver);
+        else deliver();
         resolve({ status: "ok", bytesWritten: bytes.length });
       });
     });
