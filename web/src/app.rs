@@ -22,9 +22,10 @@ const SIM_FLASH_KEY: &str = "stapes.sim.flash";
 /// localStorage key of the USB serial number of the real node last connected: after a reload the page reconnects
 /// to that node, not to whichever permitted node comes first.
 const NODE_SERIAL_KEY: &str = "stapes.node.serial";
-/// Waits before the retries of an `open()` refused with `SecurityError` during auto-reconnect (ms). Right after a
-/// plug the OS may not have given the device node its permissions yet, so Chromium's open fails as "Access denied"
-/// for a moment (pybricks/support#2372, Chromium 140 on Linux and Android: a short delay before `open()` fixed it).
+/// Waits before the retries of an `open()` refused with `SecurityError` (ms). Right after a plug the OS may not have
+/// given the device node its permissions yet, so Chromium's open fails as "Access denied" for a moment
+/// (pybricks/support#2372, Chromium 140 on Linux and Android: a short delay before `open()` fixed it). A lasting
+/// refusal (no udev rule) costs the user these waits before the message.
 const OPEN_RETRY_MS: [i32; 4] = [100, 200, 400, 800];
 /// How long a `NetworkError` on the stream waits for the browser's `disconnect` before it counts as a stall: Chrome
 /// on Windows rejects a stalled transfer with the same `NetworkError` as one cut by an unplug (see
