@@ -33,7 +33,8 @@ fn dom_error(e: &JsValue) -> (String, String) {
 }
 
 /// Maps a rejected transfer. A device that is gone shows as `NotFoundError: The device was disconnected.`
-/// (Chromium), or as `NetworkError` when a transfer dies with it; anything else keeps its name and message.
+/// (Chromium), or as `NetworkError` when a transfer dies with it (see [`WebUsbTransport::failed`] for telling that
+/// from a stall); anything else keeps its name and message.
 fn js_error(e: JsValue) -> UsbError {
     match dom_error(&e) {
         (name, message) if name == "NotFoundError" && message.contains("disconnected") => UsbError::Disconnected,
@@ -42,6 +43,11 @@ fn js_error(e: JsValue) -> UsbError {
         (name, message) => UsbError::Other(format!("{name}: {message}")),
     }
 }
+
+/// How long a `NetworkError` waits for the browser to report an unplug before it counts as a stall. Chromium learns
+/// of a removed device and of the transfers that died with it on separate paths, in either order; one event-loop
+/// turn is not enough, a person's noticing is far more.
+const UNPLUG_SETTLE_MS: u32 = 200;
 
 /// Maps a failure to open or claim: the usual causes have a fix the user can apply.
 fn open_error(e: JsValue) -> UsbError {
@@ -132,6 +138,39 @@ impl WebUsbTransport {
     }
 }
 
+impl WebUsbTransport {
+    /// Maps a rejected transfer, telling a stall from an unplug on Windows: Chrome there rejects a stalled transfer
+    /// with the same `NetworkError` as one cut by an unplug (services/device/usb/usb_device_handle_win.cc
+    /// `TransferComplete` makes every WinUSB error TRANSFER_ERROR, and Blink's `CheckFatalTransferStatus` rejects
+    /// that with NetworkError), where Linux and macOS resolve with `status: "stall"`. What follows tells them
+    /// apart: an unplugged device leaves `navigator.usb.getDevices()`, a stalled one stays. A stall then goes the
+    /// usual way: the status is read and the halt cleared.
+    async fn failed(&self, e: JsValue) -> UsbError {
+        if dom_error(&e).0 != "NetworkError" {
+            return js_error(e);
+        }
+        self.sleep(UNPLUG_SETTLE_MS).await;
+        if self.still_plugged().await { UsbError::Stall } else { UsbError::Disconnected }
+    }
+
+    /// Whether the device is still among the permitted, plugged-in devices (Chromium hands out one `USBDevice`
+    /// object per device and page, so identity is the test). Without `navigator.usb` to ask, it counts as gone.
+    async fn still_plugged(&self) -> bool {
+        let usb = Reflect::get(&js_sys::global(), &JsValue::from_str("navigator"))
+            .and_then(|navigator| Reflect::get(&navigator, &JsValue::from_str("usb")));
+        let get_devices = usb
+            .as_ref()
+            .ok()
+            .and_then(|usb| Reflect::get(usb, &JsValue::from_str("getDevices")).ok())
+            .and_then(|f| f.dyn_into::<Function>().ok());
+        let (Ok(usb), Some(get_devices)) = (usb, get_devices) else { return false };
+        let Ok(promise) = get_devices.call0(&usb) else { return false };
+        let Ok(devices) = Promise::resolve(&promise).into_future().await else { return false };
+        let device: &JsValue = self.device.as_ref();
+        js_sys::Array::from(&devices).iter().any(|d| js_sys::Object::is(&d, device))
+    }
+}
+
 impl Transport for WebUsbTransport {
     fn product_id(&self) -> u16 {
         self.device.product_id()
@@ -140,7 +179,10 @@ impl Transport for WebUsbTransport {
     async fn bulk_out(&mut self, data: &[u8]) -> Result<(), UsbError> {
         // The promise is created (and `data` copied out of wasm memory) before this call returns.
         let promise = self.device.transfer_out_with_u8_slice(self.ep_out, data).map_err(js_error)?;
-        let result = promise.await.map_err(js_error)?;
+        let result = match promise.await {
+            Ok(result) => result,
+            Err(e) => return Err(self.failed(e).await),
+        };
         status(result.status())?;
         let written = result.bytes_written() as usize;
         if written != data.len() {
@@ -152,18 +194,27 @@ impl Transport for WebUsbTransport {
     async fn bulk_in(&mut self, buf: &mut [u8]) -> Result<usize, UsbError> {
         // Ask for at least one byte: a zero-length acknowledgement still completes the transfer.
         let length = buf.len().max(1) as u32;
-        let result = self.device.transfer_in(self.ep_in, length).await.map_err(js_error)?;
+        let result = match self.device.transfer_in(self.ep_in, length).await {
+            Ok(result) => result,
+            Err(e) => return Err(self.failed(e).await),
+        };
         copy_in(&result, buf)
     }
 
     async fn control_out(&mut self, request: u8) -> Result<(), UsbError> {
-        let result = self.device.control_transfer_out(&self.setup(request)).await.map_err(js_error)?;
+        let result = match self.device.control_transfer_out(&self.setup(request)).await {
+            Ok(result) => result,
+            Err(e) => return Err(self.failed(e).await),
+        };
         status(result.status())
     }
 
     async fn control_in(&mut self, request: u8, buf: &mut [u8]) -> Result<usize, UsbError> {
         let length = u16::try_from(buf.len()).unwrap_or(u16::MAX);
-        let result = self.device.control_transfer_in(&self.setup(request), length).await.map_err(js_error)?;
+        let result = match self.device.control_transfer_in(&self.setup(request), length).await {
+            Ok(result) => result,
+            Err(e) => return Err(self.failed(e).await),
+        };
         copy_in(&result, buf)
     }
 

@@ -364,9 +364,14 @@
 
   /**
    * A USBDevice-shaped object over `boot` (a FakePicoboot). `options.delayMs` delays every transfer (so a progress
-   * bar visibly moves); 0 resolves at once.
+   * bar visibly moves); 0 resolves at once. `options.platform: 'windows'` reports a stall as Chrome on Windows does:
+   * services/device/usb/usb_device_handle_win.cc `UsbDeviceHandleWin::TransferComplete` turns every WinUSB error
+   * (but ERROR_REQUEST_ABORTED in newer versions) into TRANSFER_ERROR, which Blink's `CheckFatalTransferStatus`
+   * (third_party/blink/renderer/modules/webusb/usb_device.cc) rejects with NetworkError "A transfer error has
+   * occurred.", the same as a transfer cut by an unplug; elsewhere a stall resolves with `status: 'stall'`
+   * (usb_device_handle_usbfs.cc `ConvertTransferResult`: EPIPE is STALLED).
    */
-  function createDevice(boot, { delayMs = 0, serialNumber = 'E0C9125B0D9B' } = {}) {
+  function createDevice(boot, { delayMs = 0, serialNumber = 'E0C9125B0D9B', platform = 'linux' } = {}) {
     const picoboot = boot.picobootAlone ? PICOBOOT_ALONE : PICOBOOT;
     const interfaces = boot.picobootAlone ? [usbInterface(PICOBOOT_ALONE)] : [usbInterface(MSD), usbInterface(PICOBOOT)];
     const configuration = { configurationValue: 1, configurationName: null, interfaces };
@@ -404,15 +409,18 @@
     };
     // A transfer the device never answers stays pending (Chromium has no transfer timeout).
     const never = () => new Promise(() => {});
+    const stalled = () => Promise.reject(domError('NetworkError', 'A transfer error has occurred.'));
     const inResult = (r) => {
       if (r.status === 'disconnected') return gone();
       if (r.status === 'hang') return never();
+      if (r.status === 'stall' && platform === 'windows') return stalled();
       if (r.status !== 'ok') return settle({ status: r.status, data: undefined });
       return settle({ status: 'ok', data: new DataView(r.data.buffer, r.data.byteOffset, r.data.byteLength) });
     };
     const outResult = (status, n) => {
       if (status === 'disconnected') return gone();
       if (status === 'hang') return never();
+      if (status === 'stall' && platform === 'windows') return stalled();
       return settle({ status, bytesWritten: status === 'ok' ? n : 0 });
     };
     const props = {

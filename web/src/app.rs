@@ -5,7 +5,7 @@ use std::rc::Rc;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use stapes_protocol::{InfoEp, NodeSettings, SettingsGet, StreamStart};
+use stapes_protocol::{Endpoint, Header, InfoEp, NodeSettings, SettingsGet, StreamStart};
 use wasm_bindgen::prelude::*;
 use web_sys::{Usb, UsbDevice};
 
@@ -19,6 +19,18 @@ use crate::views::{Counters, DeviceCard, FileAnalysis, FirmwareSlot, LiveView, R
 pub const HISTORY: usize = 600;
 /// localStorage key of the simulated node's flash.
 const SIM_FLASH_KEY: &str = "stapes.sim.flash";
+/// localStorage key of the USB serial number of the real node last connected: after a reload the page reconnects
+/// to that node, not to whichever permitted node comes first.
+const NODE_SERIAL_KEY: &str = "stapes.node.serial";
+/// Waits before the retries of an `open()` refused with `SecurityError` (ms). Right after a plug the OS may not have
+/// given the device node its permissions yet, so Chromium's open fails as "Access denied" for a moment
+/// (pybricks/support#2372, Chromium 140 on Linux and Android: a short delay before `open()` fixed it). A lasting
+/// refusal (no udev rule) costs the user these waits before the message.
+const OPEN_RETRY_MS: [i32; 4] = [100, 200, 400, 800];
+/// How long a `NetworkError` on the stream waits for the browser's `disconnect` before it counts as a stall: Chrome
+/// on Windows rejects a stalled transfer with the same `NetworkError` as one cut by an unplug (see
+/// `web/sim/fake-usb.js`, `PLATFORMS`), and the removal notice may arrive after the failed transfer.
+const UNPLUG_SETTLE_MS: i32 = 200;
 
 /// `info`, owned.
 #[derive(Clone, Debug, PartialEq)]
@@ -62,6 +74,11 @@ pub struct Dash {
     sim_usb: StoredValue<Option<Usb>, LocalStorage>,
     /// Reconnect by itself when a permitted node comes back (set after a successful connect).
     auto_reconnect: RwSignal<bool>,
+    /// A connect is under way (from `open()` to the stream's start): another one would call `open()` during it,
+    /// which Chromium refuses (`InvalidStateError`), and its error would stick while the first one streams.
+    connecting: StoredValue<bool, LocalStorage>,
+    /// USB serial number of the real node to reconnect to (the last one connected, kept across reloads).
+    serial: StoredValue<Option<String>, LocalStorage>,
 }
 
 impl Dash {
@@ -78,6 +95,8 @@ impl Dash {
             real_usb: StoredValue::new_local(None),
             sim_usb: StoredValue::new_local(None),
             auto_reconnect: RwSignal::new(false),
+            connecting: StoredValue::new_local(false),
+            serial: StoredValue::new_local(local_storage().and_then(|s| s.get_item(NODE_SERIAL_KEY).ok().flatten())),
         }
     }
 
@@ -98,27 +117,69 @@ impl Dash {
         self.session.get_value()
     }
 
-    /// Opens `device`, asks `info` and the settings, and starts the stream.
+    /// Opens `device`, asks `info` and the settings, and starts the stream. Ignored while another connect is under
+    /// way (see `connecting`).
     pub fn connect(self, device: UsbDevice) {
+        if self.connecting.get_value() {
+            return;
+        }
+        self.connecting.set_value(true);
         spawn_local(async move {
-            if let Some(old) = self.session.get_value() {
-                old.close().await;
-            }
-            self.event(Event::Open);
-            let session = match Session::open(device).await {
-                Ok(s) => Rc::new(s),
-                Err(e) => {
-                    let (name, message) = js_error(&e);
-                    return self.event(Event::Failed(explain_open_failure(&name, &message)));
-                }
-            };
-            self.session.set_value(Some(session.clone()));
-            spawn_local(read_loop(self, session.clone()));
-            if let Err(e) = self.handshake(&session).await {
-                return self.event(Event::Failed(e));
-            }
-            self.auto_reconnect.set(true);
+            self.open_and_start(device).await;
+            self.connecting.set_value(false);
         });
+    }
+
+    async fn open_and_start(self, device: UsbDevice) {
+        if let Some(old) = self.session.get_value() {
+            // Gone from `session` first, so its read loop takes the cancelled read for what it is.
+            self.session.set_value(None);
+            old.close().await;
+        }
+        // Until this page's `stream/start` is answered, stream messages are not its own (a node may stream for
+        // another tab, or since before a reload).
+        self.live.get_value().borrow_mut().restart();
+        self.event(Event::Open);
+        let session = match self.open(&device).await {
+            Ok(s) => Rc::new(s),
+            Err(e) => {
+                let (name, message) = js_error(&e);
+                if name == "NotFoundError" {
+                    // usb_device.cc `OnConnectionError`: the device went away while it opened.
+                    return self.event(Event::Unplugged);
+                }
+                return self.event(Event::Failed(explain_open_failure(&name, &message)));
+            }
+        };
+        self.session.set_value(Some(session.clone()));
+        spawn_local(read_loop(self, session.clone()));
+        if let Err(e) = self.handshake(&session).await {
+            return self.event(Event::Failed(e));
+        }
+        if self.source.get_untracked() == Source::Real {
+            let serial = device.serial_number();
+            if let (Some(storage), Some(serial)) = (local_storage(), &serial) {
+                // Without storage the page still reconnects to this node until it is closed.
+                let _ = storage.set_item(NODE_SERIAL_KEY, serial);
+            }
+            self.serial.set_value(serial);
+        }
+        self.auto_reconnect.set(true);
+    }
+
+    /// [`Session::open`], retried while it is refused with `SecurityError` right after the device appeared (see
+    /// `OPEN_RETRY_MS`); then the last error.
+    async fn open(&self, device: &UsbDevice) -> Result<Session, JsValue> {
+        let mut waits = OPEN_RETRY_MS.into_iter();
+        loop {
+            match Session::open(device.clone()).await {
+                Err(e) if js_error(&e).0 == "SecurityError" => match waits.next() {
+                    Some(ms) => crate::update::driver::sleep(ms).await,
+                    None => return Err(e),
+                },
+                other => return other,
+            }
+        }
     }
 
     async fn handshake(&self, session: &Session) -> Result<(), String> {
@@ -156,7 +217,8 @@ impl Dash {
         Ok(())
     }
 
-    /// Subscribes to the stream (fresh sequence numbers).
+    /// Subscribes to the stream (fresh sequence numbers from the node's answer on: the read loop calls
+    /// [`Live::started`] when it reads it).
     pub async fn start_stream(&self, session: &Session) -> Result<(), String> {
         self.live.get_value().borrow_mut().restart();
         let message = session.call::<StreamStart>(&()).await.map_err(|e| e.to_string())?;
@@ -180,7 +242,14 @@ impl Dash {
             let nodes: Vec<&UsbDevice> = devices.iter().filter(|d| is_node(d)).collect();
             self.event(Event::Scan { permitted: nodes.len(), bootloader });
             let wants = source == Source::Simulated || self.auto_reconnect.get_untracked();
-            if let (Some(device), true) = (nodes.first(), wants)
+            // A real node is matched by serial: the one last connected, not the first permitted one (another
+            // node the page may open is not the user's choice). The first one only when none was ever connected.
+            let remembered = self.serial.get_value().filter(|_| source == Source::Real);
+            let node = match &remembered {
+                Some(serial) => nodes.iter().find(|d| d.serial_number().as_deref() == Some(serial.as_str())),
+                None => nodes.first(),
+            };
+            if let (Some(device), true) = (node, wants)
                 && self.session.get_value().is_none()
             {
                 self.connect((*device).clone());
@@ -190,11 +259,17 @@ impl Dash {
 
     /// Switches between the real and the simulated USB.
     pub fn use_source(self, source: Source) {
+        self.use_source_with(source, false);
+    }
+
+    /// Switches between the real and the simulated USB; `reconnect`: connect by itself to a permitted node (a
+    /// reload, where the browser kept the permission).
+    fn use_source_with(self, source: Source, reconnect: bool) {
         if let Some(session) = self.session.get_value() {
             self.session.set_value(None);
             spawn_local(async move { session.close().await });
         }
-        self.auto_reconnect.set(false);
+        self.auto_reconnect.set(reconnect);
         self.info.set(None);
         self.node_settings.set(None);
         self.source.set(source);
@@ -234,16 +309,37 @@ impl Dash {
         });
     }
 
-    /// The device went away: drop the session, show it, and look again (the node may come straight back).
+    /// The device went away: drop its session and show it. A device without a session (a bootloader, a node
+    /// waiting for permission, or one whose read already ended) leaves its badge to a fresh look at what is left.
     fn unplugged(self, device: &UsbDevice) {
-        let Some(session) = self.session.get_value() else { return };
-        if session.device() != device {
-            return;
-        }
+        let Some(session) = self.session.get_value().filter(|s| s.device() == device) else {
+            return self.scan();
+        };
         session.abandon();
         self.session.set_value(None);
         self.event(Event::Unplugged);
     }
+
+    /// After a `NetworkError` on the stream: whether `device` is still plugged in (then it was a stall, which Chrome
+    /// on Windows reports so), judged after giving the browser `UNPLUG_SETTLE_MS` to report an unplug.
+    async fn still_plugged(self, device: &UsbDevice) -> bool {
+        crate::update::driver::sleep(UNPLUG_SETTLE_MS).await;
+        let Some(usb) = self.usb(self.source.get_untracked()) else { return false };
+        match usb.get_devices().await {
+            Ok(devices) => devices.iter().any(|d| &d == device),
+            Err(_) => false,
+        }
+    }
+}
+
+fn local_storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok()?
+}
+
+/// Android's Chrome loses the permission of a node on every re-enumeration (the OS grants USB access per attach;
+/// GrapheneOS/grapheneos.org#169: "On Android, Chromium does not support automatic reconnection").
+fn is_android() -> bool {
+    web_sys::window().and_then(|w| w.navigator().user_agent().ok()).is_some_and(|ua| ua.contains("Android"))
 }
 
 /// A stapes node (not its bootloader).
@@ -270,25 +366,56 @@ fn no_webusb_message() -> String {
 
 /// Reads transfers until the device goes away: responses to their calls, topic messages into `live`.
 async fn read_loop(dash: Dash, session: Rc<Session>) {
+    let gone = || dash.session.get_value().is_none_or(|s| !Rc::ptr_eq(&s, &session));
     loop {
         let message = match session.receive().await {
-            Ok(m) => m,
-            Err(e) => {
-                let gone = dash.session.get_value().is_none_or(|s| !Rc::ptr_eq(&s, &session));
-                if !gone {
-                    let (name, message) = js_error(&e);
+            Ok(Some(m)) => m,
+            // A stall (Linux, macOS): clear the halt and read on.
+            Ok(None) if session.clear_stall().await.is_ok() => continue,
+            Ok(None) => {
+                if !gone() {
                     session.abandon();
                     dash.session.set_value(None);
-                    if name == "NetworkError" || name == "NotFoundError" {
-                        dash.event(Event::Unplugged);
-                    } else {
-                        dash.event(Event::Failed(format!("reading from the node failed ({name}: {message})")));
-                    }
+                    dash.event(Event::Unplugged);
+                }
+                return;
+            }
+            Err(e) => {
+                if gone() {
+                    return;
+                }
+                let (name, message) = js_error(&e);
+                // A stall on Windows, or an unplug: what follows tells (the device stays listed after a stall).
+                if name == "NetworkError"
+                    && dash.still_plugged(session.device()).await
+                    && !gone()
+                    && session.clear_stall().await.is_ok()
+                {
+                    continue;
+                }
+                if gone() {
+                    return;
+                }
+                session.abandon();
+                dash.session.set_value(None);
+                // NotFoundError: usb_device.cc `OnConnectionError`; AbortError: macOS aborts the pending read of
+                // an unplugged device (usb_device_handle_mac.cc: kIOReturnAborted is CANCELLED), often before the
+                // `disconnect` event. Both are an unplug, not an error to show.
+                if matches!(name.as_str(), "NetworkError" | "NotFoundError" | "AbortError") {
+                    dash.event(Event::Unplugged);
+                } else {
+                    dash.event(Event::Failed(format!("reading from the node failed ({name}: {message})")));
                 }
                 return;
             }
         };
+        // The answer to `stream/start`: what follows is the new subscription (read in order, so nothing of the old
+        // stream before it and nothing of the new one after it is misfiled).
+        let started = Header::split(&message).is_ok_and(|(h, _)| h.key == StreamStart::KEY);
         if session.answer(message.clone()) {
+            if started {
+                dash.live.get_value().borrow_mut().started();
+            }
             continue;
         }
         let rms = dash.node_settings.with_untracked(|s| s.as_ref().and_then(rms_index));
@@ -371,10 +498,8 @@ pub fn App() -> impl IntoView {
             Some(usb) => usb.get_devices().await.ok().is_some_and(|d| d.iter().any(|d| is_node(&d))),
             None => false,
         };
-        if real_node {
-            dash.auto_reconnect.set(true);
-        }
-        dash.use_source(if real_node { Source::Real } else { Source::Simulated });
+        // A permitted node after a reload reconnects by itself (the browser kept the permission).
+        dash.use_source_with(if real_node { Source::Real } else { Source::Simulated }, real_node);
     });
 
     let status = move || dash.link.get().label();
@@ -384,6 +509,10 @@ pub fn App() -> impl IntoView {
     };
     let hint = move || match dash.link.get() {
         Link::NeedsPermission => Some("A node is plugged in: click “Connect a node…” to allow this page to use it."),
+        Link::NoDevice if dash.source.get() == Source::Real && is_android() => Some(
+            "Plug in a node, or use the simulated node. Android asks again after every unplug: click “Connect a \
+             node…” when it is back.",
+        ),
         Link::NoDevice if dash.source.get() == Source::Real => {
             Some("Plug in a node, or use the simulated node. It reconnects by itself after an unplug.")
         }

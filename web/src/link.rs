@@ -86,22 +86,33 @@ impl Link {
     }
 }
 
-/// The message for a failed `open()`/`claimInterface()`, by the DOMException name the browser gives.
+/// The message for a failed `open()`/`claimInterface()`, by the DOMException name the browser gives, with what to
+/// try next. Blink rejects every failure of the OS to open a device as `SecurityError: Access denied.`
+/// (`USBDevice::AsyncOpen`, third_party/blink/renderer/modules/webusb/usb_device.cc; whatwg/usb#256): the page has
+/// permission, the OS refused. A `NotFoundError` from `open()` is a device that went away (`OnConnectionError`),
+/// which the caller shows as an unplug.
 pub fn explain_open_failure(name: &str, message: &str) -> String {
     match name {
-        "SecurityError" => {
-            "The browser refused access: WebUSB needs a secure context (https or http://127.0.0.1).".to_owned()
-        }
+        "SecurityError" => format!(
+            "Access to the node was denied ({message}). On Linux, install the udev rule firmware/60-stapes.rules \
+             (it lets you open vendor {UDEV_VENDOR} devices) and replug the node; on Android, allow the browser to \
+             use it when asked; on macOS and Windows, close other tabs or programs (picotool) that hold it. Then \
+             click “Connect a node…”."
+        ),
         "NetworkError" | "InvalidStateError" => {
             "The node is busy: close other tabs or programs using it, then reconnect.".to_owned()
         }
-        "NotFoundError" => "No node was chosen.".to_owned(),
+        "NotFoundError" => "The node was disconnected: plug it back in.".to_owned(),
         _ => format!(
-            "Could not open the node ({name}: {message}). On Linux, allow access with a udev rule: \
-             SUBSYSTEM==\"usb\", ATTR{{idVendor}}==\"2e8a\", MODE=\"0660\", TAG+=\"uaccess\""
+            "Could not open the node ({name}: {message}). On Linux, allow access with the udev rule \
+             firmware/60-stapes.rules: SUBSYSTEM==\"usb\", ATTRS{{idVendor}}==\"{UDEV_VENDOR}\", \
+             ATTRS{{idProduct}}==\"0001\", TAG+=\"uaccess\""
         ),
     }
 }
+
+/// The node's USB vendor id as udev spells it (the pid.codes test VID of `firmware/60-stapes.rules`).
+const UDEV_VENDOR: &str = "1209";
 
 #[cfg(test)]
 mod tests {
@@ -135,5 +146,11 @@ mod tests {
     fn failure_messages_are_actionable() {
         assert!(explain_open_failure("NetworkError", "x").contains("other tabs"));
         assert!(explain_open_failure("AbortError", "x").contains("udev"));
+        // Denied by the OS: the udev rule of the node's vendor, not the bootloader's, and no secure-context story.
+        let denied = explain_open_failure("SecurityError", "Access denied.");
+        assert!(denied.contains("60-stapes.rules") && denied.contains("1209"), "{denied}");
+        assert!(!denied.contains("secure context") && !denied.contains("2e8a"), "{denied}");
+        assert!(explain_open_failure("AbortError", "x").contains("\"1209\""));
+        assert!(explain_open_failure("NotFoundError", "x").contains("disconnected"));
     }
 }

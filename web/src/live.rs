@@ -61,6 +61,11 @@ pub struct Live {
     pub pushed: u64,
     /// Paused view: frames still count and record, but the ring stands still so the cursor reads what is drawn.
     pub frozen: bool,
+    /// Whether the node has answered this page's `stream/start`. Until then stream messages are another
+    /// subscription's (a node streaming since another tab or before a reload: closing a tab does not stop it),
+    /// possibly starting with the tail of a cut message, and are ignored: counted, their numbers would make the new
+    /// stream's frames 0, 1, 2… look late and its gaps dropped.
+    pub subscribed: bool,
 }
 
 impl Live {
@@ -80,6 +85,7 @@ impl Live {
             rendered: 0,
             pushed: 0,
             frozen: false,
+            subscribed: false,
         }
     }
 
@@ -104,16 +110,27 @@ impl Live {
         self.frozen = frozen;
     }
 
-    /// A new subscription: sequence numbers restart from 0, the history stays.
+    /// A new subscription is asked for (`stream/start` is about to be sent): stream messages are ignored until the
+    /// node's answer, [`Live::started`]. The history stays.
     pub fn restart(&mut self) {
+        self.subscribed = false;
+    }
+
+    /// The node answered `stream/start`: the messages after the answer are the new subscription's, numbered from 0.
+    /// Call it when the answer is read, before the next message, so nothing of either stream is misfiled.
+    pub fn started(&mut self) {
         self.features.restart();
         self.scalars.restart();
         self.audio.restart();
+        self.subscribed = true;
     }
 
     /// Decodes one topic message; `rms_index` is the position of `rms` among the scalars, if selected. Responses
-    /// are not topic messages: `Ok(None)`.
+    /// are not topic messages: `Ok(None)`; nor is anything before [`Live::started`].
     pub fn on_message(&mut self, message: &[u8], rms_index: Option<usize>) -> Result<Option<Kind>, String> {
+        if !self.subscribed {
+            return Ok(None);
+        }
         let (header, body) = Header::split(message).map_err(|e| e.to_string())?;
         let bad = |what: &str| format!("undecodable {what} message");
         let kind = match header.key {
@@ -318,6 +335,13 @@ mod tests {
     use super::*;
     use stapes_protocol::{F32s, I16s, encode_topic};
 
+    /// A stream whose `stream/start` was answered.
+    fn subscribed(capacity: usize) -> Live {
+        let mut live = Live::new(capacity);
+        live.started();
+        live
+    }
+
     fn features(seq: u32, values: &[f32]) -> Vec<u8> {
         let mut out = vec![0u8; 4096];
         let msg = FeatureFrame { index: u64::from(seq), timestamp_us: 0, features: F32s::from(values) };
@@ -328,7 +352,7 @@ mod tests {
 
     #[test]
     fn decodes_frames_counts_drops_and_bounds_history() {
-        let mut live = Live::new(3);
+        let mut live = subscribed(3);
         for seq in [0, 1, 2, 5, 6] {
             let kind = live.on_message(&features(seq, &[seq as f32, -1.0]), None).unwrap();
             assert_eq!(kind, Some(Kind::Features));
@@ -338,13 +362,34 @@ mod tests {
         assert_eq!(kept, [2.0, 5.0, 6.0]);
         assert_eq!(live.undrawn, 3);
         live.restart();
+        live.started();
         live.on_message(&features(0, &[9.0, 9.0]), None).unwrap();
         assert_eq!(live.features.dropped, 2);
     }
 
     #[test]
+    fn another_subscriptions_messages_before_the_start_answer_are_ignored() {
+        let mut live = Live::new(8);
+        // A node left streaming by another tab: the tail of a cut message, then its frames 500, 501.
+        let old = features(500, &[1.0, 2.0]);
+        assert_eq!(live.on_message(&old[5..], None), Ok(None));
+        for seq in [500, 501] {
+            assert_eq!(live.on_message(&features(seq, &[1.0]), None), Ok(None));
+        }
+        live.started();
+        for seq in [0, 1, 2] {
+            assert_eq!(live.on_message(&features(seq, &[1.0]), None), Ok(Some(Kind::Features)));
+        }
+        let f = &live.features;
+        assert_eq!((f.received, f.dropped, f.late, live.frames.len()), (3, 0, 0, 3));
+        // A stop and a new start: ignored again until the answer.
+        live.restart();
+        assert_eq!(live.on_message(&features(3, &[1.0]), None), Ok(None));
+    }
+
+    #[test]
     fn capacity_trims_the_oldest_and_bounds_what_follows() {
-        let mut live = Live::new(5);
+        let mut live = subscribed(5);
         for seq in 0..5 {
             live.on_message(&features(seq, &[seq as f32]), None).unwrap();
         }
@@ -371,7 +416,7 @@ mod tests {
 
     #[test]
     fn audio_gives_level_and_samples() {
-        let mut live = Live::new(4);
+        let mut live = subscribed(4);
         let samples = [16384i16, -16384, 0, 0];
         let mut out = vec![0u8; 256];
         let msg = AudioBlock { first_sample: 0, samples: I16s::from(&samples[..]) };
@@ -384,7 +429,7 @@ mod tests {
 
     #[test]
     fn garbage_is_an_error_and_responses_are_not_topics() {
-        let mut live = Live::new(4);
+        let mut live = subscribed(4);
         assert!(live.on_message(&[1, 2, 3], None).is_err());
         let mut bad = features(0, &[1.0]);
         bad.truncate(bad.len() - 1);
@@ -408,7 +453,7 @@ mod tests {
         let mut frames: Vec<Vec<f32>> = vec![];
         p.push(&heard, &mut |f| frames.push(f.features.to_vec())).unwrap();
 
-        let mut live = Live::new(10);
+        let mut live = subscribed(10);
         live.take = Some(Take::new(64, 20));
         let mut out = vec![0u8; 4096];
         for (i, block) in q.chunks(1000).enumerate() {

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use futures::channel::oneshot;
 use stapes_protocol::{
-    ERROR_KEY, Endpoint, FrameError, Header, MAX_MESSAGE_LEN, MAX_REQUEST_LEN, WireError, decode_body,
+    ERROR_KEY, Endpoint, FrameError, Header, MAX_MESSAGE_LEN, MAX_REQUEST_LEN, TOPICS, WireError, decode_body,
 };
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{UsbDevice, UsbDirection, UsbEndpointType, UsbTransferStatus};
@@ -51,9 +51,19 @@ pub struct Session {
 }
 
 impl Session {
-    /// Opens `device`, selects configuration 1 and claims its vendor interface.
+    /// Opens `device`, selects configuration 1 and claims its vendor interface. A device opened but not claimed
+    /// is closed again: an open handle left behind keeps other tabs and programs out (on macOS and Windows the
+    /// first opener holds the device).
     pub async fn open(device: UsbDevice) -> Result<Session, JsValue> {
         device.open().await?;
+        let session = Session::claim(device.clone()).await;
+        if session.is_err() {
+            let _ = device.close().await;
+        }
+        session
+    }
+
+    async fn claim(device: UsbDevice) -> Result<Session, JsValue> {
         if device.configuration().is_none() {
             device.select_configuration(1).await?;
         }
@@ -125,9 +135,13 @@ impl Session {
         rx.await.map_err(|_| CallError::Transport(format!("{what}: the node went away before answering")))
     }
 
-    /// Reads one whole transfer.
-    pub async fn receive(&self) -> Result<Vec<u8>, JsValue> {
+    /// Reads one whole transfer; `None` if the node halted its IN endpoint (a stall as Linux and macOS report
+    /// it: [`Session::clear_stall`], then read on).
+    pub async fn receive(&self) -> Result<Option<Vec<u8>>, JsValue> {
         let result = self.device.transfer_in(self.ep_in, MAX_MESSAGE_LEN as u32).await?;
+        if result.status() == UsbTransferStatus::Stall {
+            return Ok(None);
+        }
         if result.status() != UsbTransferStatus::Ok {
             return Err(format!("IN transfer status {:?}", result.status()).into());
         }
@@ -137,12 +151,22 @@ impl Session {
             data.byte_offset() as u32,
             data.byte_length() as u32,
         );
-        Ok(bytes.to_vec())
+        Ok(Some(bytes.to_vec()))
     }
 
-    /// Hands a response to its waiting call; false if no call waits for it (a topic message, or stale).
+    /// Clears the halt of the IN endpoint after a stall.
+    pub async fn clear_stall(&self) -> Result<(), JsValue> {
+        self.device.clear_halt(UsbDirection::In, self.ep_in).await.map(drop)
+    }
+
+    /// Hands a response to its waiting call; false if no call waits for it (a topic message, or stale). A topic
+    /// message is never an answer, whatever its sequence number: a node another tab left streaming sends its
+    /// frames 0, 1, 2… while this page's first requests (numbered from 1) wait.
     pub fn answer(&self, message: Vec<u8>) -> bool {
         let Ok((header, _)) = Header::split(&message) else { return false };
+        if TOPICS.iter().any(|(_, key)| *key == header.key) {
+            return false;
+        }
         match self.pending.borrow_mut().remove(&header.seq) {
             Some(tx) => {
                 // The caller may have given up; nothing to do then.

@@ -12,7 +12,8 @@ use std::task::{Context, Poll, Waker};
 use embedded_storage_async::nor_flash::{ErrorType, NorFlash, ReadNorFlash};
 use stapes_node::{Action, Clock, Identity, Memory, Node, RamFlash, RamFlashError};
 use stapes_protocol::{
-    MAX_MESSAGE_LEN, MAX_REQUEST_LEN, MAX_RESPONSE_LEN, TransferEnd, TransferReader, USB_PACKET_LEN, message_packets,
+    MAX_MESSAGE_LEN, MAX_REQUEST_LEN, MAX_RESPONSE_LEN, StreamStart, TransferEnd, TransferReader, USB_PACKET_LEN,
+    encode_request, message_packets,
 };
 use wasm_bindgen::prelude::*;
 
@@ -97,10 +98,12 @@ extern "C" {
 
 /// The simulated node behind a fake `navigator.usb` (`web/sim/fake-usb.js`): the object with `usb` (to use as
 /// `navigator.usb`) and `plug()`/`unplug()`. Every plug boots a fresh [`SimNode`] from the flash saved under
-/// `storage_key`.
+/// `storage_key` (a node with another serial than the page's own under `storage_key.SERIAL`).
 pub fn fake_usb(storage_key: &str) -> JsValue {
     let storage_key = storage_key.to_owned();
-    let factory = Closure::<dyn FnMut() -> JsValue>::new(move || JsValue::from(SimNode::new(&storage_key)));
+    let factory = Closure::<dyn FnMut(JsValue) -> JsValue>::new(move |serial: JsValue| {
+        JsValue::from(SimNode::new(&storage_key, serial.as_string()))
+    });
     let sim = create_fake_usb(factory.as_ref().unchecked_ref());
     // The fake calls the factory on every plug, for as long as the page lives.
     factory.forget();
@@ -114,6 +117,7 @@ pub fn fake_usb(storage_key: &str) -> JsValue {
 #[wasm_bindgen]
 pub struct SimNode {
     node: Node<'static, SharedFlash, PageClock>,
+    identity: Identity,
     /// Bulk OUT: the request being gathered from its packets.
     rx: TransferReader,
     rx_buf: Vec<u8>,
@@ -136,19 +140,29 @@ pub struct SimNode {
 
 #[wasm_bindgen]
 impl SimNode {
-    /// Boots a node whose flash is loaded from (and saved to) localStorage under `storage_key`.
+    /// Boots a node whose flash is loaded from (and saved to) localStorage under `storage_key`; `serial` (16 hex
+    /// digits, as the node's USB serial number) gives it another identity than the page's own simulated node, and
+    /// its own flash under `storage_key.SERIAL`.
     #[wasm_bindgen(constructor)]
-    pub fn new(storage_key: &str) -> SimNode {
+    pub fn new(storage_key: &str, serial: Option<String>) -> SimNode {
+        let chip_id = serial.as_deref().and_then(|s| u64::from_str_radix(s, 16).ok()).unwrap_or(IDENTITY.serial);
+        let storage_key = match chip_id == IDENTITY.serial {
+            true => storage_key.to_owned(),
+            false => format!("{storage_key}.{chip_id:016X}"),
+        };
+        let storage_key = storage_key.as_str();
         let mut flash = RamFlash::<FLASH_BYTES>::new();
         let saved = load(storage_key).filter(|b| b.len() == FLASH_BYTES);
         if let Some(bytes) = &saved {
             flash.bytes_mut().copy_from_slice(bytes);
         }
         let flash = SharedFlash(Rc::new(RefCell::new(flash)));
-        let node = boot(flash.clone());
+        let identity = Identity { serial: chip_id, ..IDENTITY };
+        let node = boot(flash.clone(), identity);
         let rate = node.settings().config.sample_rate;
         SimNode {
             node,
+            identity,
             rx: TransferReader::new(),
             rx_buf: vec![0; REQUEST_BUF_LEN],
             replies: VecDeque::new(),
@@ -210,7 +224,7 @@ impl SimNode {
         let response = response[..reply.len].to_vec();
         self.save();
         if let Some(Action::Reboot(_)) = reply.action {
-            self.node = boot(self.flash.clone());
+            self.node = boot(self.flash.clone(), self.identity);
         }
         let rate = self.node.settings().config.sample_rate;
         if self.generator.rate() != rate {
@@ -245,6 +259,15 @@ impl SimNode {
     /// Feeds microphone samples (in [-1, 1], at the config's rate) instead of the test signal.
     pub fn push_audio(&mut self, samples: &[f32]) {
         self.node.push_audio(samples);
+    }
+
+    /// Starts the stream as another host would have (another tab, or this page before a reload): the reply goes
+    /// to that host, not to the bus. The fake's "already streaming" node.
+    pub fn start_stream_elsewhere(&mut self) -> Result<(), JsError> {
+        let mut request = [0u8; MAX_REQUEST_LEN];
+        let len = encode_request::<StreamStart>(0, &(), &mut request).map_err(|e| JsError::new(&e.to_string()))?;
+        self.request(&request[..len]);
+        Ok(())
     }
 
     /// The next queued topic message, if any.
@@ -288,9 +311,9 @@ impl SimNode {
 }
 
 /// Boots a node over `flash` (a fresh, leaked `Memory` each time: the node borrows it for its whole life).
-fn boot(flash: SharedFlash) -> Node<'static, SharedFlash, PageClock> {
+fn boot(flash: SharedFlash, identity: Identity) -> Node<'static, SharedFlash, PageClock> {
     let memory: &'static mut Memory = Box::leak(Box::new(Memory::new()));
-    ready(Node::boot(memory, flash, 0..FLASH_BYTES as u32, PageClock, IDENTITY))
+    ready(Node::boot(memory, flash, 0..FLASH_BYTES as u32, PageClock, identity))
 }
 
 fn local_storage() -> Option<web_sys::Storage> {

@@ -51,7 +51,7 @@ async fn open_simulated_node() -> Session {
 
 /// Hands every IN transfer to its waiting call, as the page's read loop does.
 async fn read_loop(session: &Session) {
-    while let Ok(message) = session.receive().await {
+    while let Ok(Some(message)) = session.receive().await {
         session.answer(message);
     }
 }

@@ -57,16 +57,18 @@ function installFakeUsb() {
     boot: null,
     delayMs: 0,
     requests: 0,
-    plug({ productId = 0x000f, delayMs = 0, bootselFlags = 0 } = {}) {
+    plug({ productId = 0x000f, delayMs = 0, bootselFlags = 0, platform = 'linux', serialNumber } = {}) {
       bootsel.boot = new FakePicoboot({ productId, bootselFlags });
       bootsel.delayMs = delayMs;
+      bootsel.platform = platform;
+      bootsel.serialNumber = serialNumber;
       bootsel.replug();
     },
     replug() {
       gone();
       bootsel.boot.reconnect();
       bootsel.boot.ondisconnect = gone;
-      device = createDevice(bootsel.boot, { delayMs: bootsel.delayMs });
+      device = createDevice(bootsel.boot, { delayMs: bootsel.delayMs, platform: bootsel.platform, serialNumber: bootsel.serialNumber });
       fire("connect", device);
     },
   };
@@ -79,16 +81,18 @@ function installFakeUsb() {
       node = dev;
       fire("connect", dev);
     },
-    async nodeToBootloader() {
+    async nodeToBootloader({ comesBack } = {}) {
       const dev = node;
       node = null;
       fire("disconnect", dev);
       await dev.close();
       // The node reboots into BOOTSEL with the drive disabled (firmware/rp2350/src/device/system.rs): the ROM comes
       // up with PICOBOOT alone, as interface 0.
-      bootsel.plug({ bootselFlags: globalThis.StapesFakePicoboot.DISABLE_MSD });
+      // The boot ROM names itself by the chip id, as the node does (firmware/rp2350/src/usb.rs serial_number).
+      bootsel.plug({ bootselFlags: globalThis.StapesFakePicoboot.DISABLE_MSD, serialNumber: dev.serialNumber });
       granted = true; // allowed during an earlier update: no click needed
-      bootsel.boot.onreboot = () => bootsel.addNode(dev);
+      // `comesBack`: another board (another serial) enumerates after REBOOT2 instead of this one.
+      bootsel.boot.onreboot = () => bootsel.addNode(comesBack ?? dev);
     },
   });
   const isNode = (d) => d.vendorId === 0x1209 && d.productId === 0x0001;
@@ -217,6 +221,24 @@ for (const [name, fault, want] of faults) {
   });
 }
 
+// Chrome on Windows rejects a stalled transfer with NetworkError, as if the board were unplugged (fake-picoboot.js
+// `createDevice`): the board is still there and no `disconnect` comes, so the flasher must read the status.
+await check("Windows: a refused erase (NetworkError, board still there) reads its status, then a retry succeeds", async () => {
+  await freshPage({ platform: "windows" });
+  await page.evaluate(() => window.bootsel.boot.inject({ kind: "stall", id: 0x03, nth: 3, status: 10 }));
+  await page.locator("#firmware-install").click();
+  await failedWith(/refused FLASH_ERASE at 0x1000[0-9a-f]{4}: NOT_PERMITTED/);
+  await page.locator("#firmware-install").click();
+  await flashedOk();
+});
+
+await check("Windows: a refused REBOOT2 is a failure, not a success", async () => {
+  await freshPage({ platform: "windows" });
+  await page.evaluate(() => window.bootsel.boot.inject({ kind: "stall", id: 0x0a, nth: 0, status: 8 }));
+  await page.locator("#firmware-install").click();
+  await failedWith(/REBOOT2.*UNKNOWN_ERROR/);
+});
+
 await check("a different chip (RP2040 bootloader) is refused, the right board then flashes", async () => {
   await freshPage({ productId: 0x0003 });
   await page.locator("#firmware-install").click();
@@ -291,6 +313,24 @@ await check("update from a running node: reboot into the bootloader, flash, reco
   if (at !== null) throw new Error(`fake flash differs from the UF2 at 0x${at.toString(16)}`);
   await page.waitForFunction(() => document.querySelector(".status")?.textContent === "streaming");
   await page.locator("#firmware").screenshot({ path: path.join(shots, "firmware-updated.png") });
+});
+
+await check("update: another node's info does not confirm it (matched by serial)", async () => {
+  await page.goto(origin + "/");
+  await page.waitForFunction(() => document.querySelector(".status")?.textContent === "streaming");
+  await page.evaluate(async () => window.bootsel.addNode((await window.stapesSim.usb.getDevices())[0]));
+  await page.getByRole("button", { name: "Connect a node…" }).click();
+  await page.waitForFunction(() => !document.getElementById("firmware-update")?.disabled);
+  await page.locator("#firmware-update").click();
+  await waitStep(["rebooting"]);
+  // A second board, permitted too, is what shows up after the flash (the updated one stays in its bootloader).
+  await page.evaluate(() => {
+    const other = window.stapesSim.bus({ nodes: [{ serial: "E66058387B2F1A2C" }] }).device("E66058387B2F1A2C");
+    return window.bootsel.nodeToBootloader({ comesBack: other });
+  });
+  await waitStep(["needs-node-permission", "done", "failed"], 20000);
+  const [label, message] = [await step(), await statusText()];
+  if (label !== "needs-node-permission") throw new Error(`${label}: ${message}`);
 });
 
 await check("no console errors", async () => {

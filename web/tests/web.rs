@@ -23,7 +23,7 @@ fn request<E: stapes_protocol::Endpoint>(node: &mut SimNode, seq: u32, body: &E:
 
 #[wasm_bindgen_test]
 fn simulated_node_streams_the_cores_features() {
-    let mut node = SimNode::new("test.flash");
+    let mut node = SimNode::new("test.flash", None);
     let info = request::<InfoEp>(&mut node, 1, &());
     let info: Info<'_> = decode_body(&info[8..]).unwrap();
     assert_eq!((info.board, info.protocol_hash), ("simulated", PROTOCOL_HASH));
@@ -35,6 +35,8 @@ fn simulated_node_streams_the_cores_features() {
     let x: Vec<f32> =
         (0..16_000).map(|i| 0.25 * (i as f32 * core::f32::consts::TAU * 1000.0 / 16_000.0).sin()).collect();
     let mut live = Live::new(1000);
+    // `stream/start` was answered above (the page calls this when its read loop reads the answer).
+    live.started();
     for block in x.chunks(333) {
         node.push_audio(block);
         while let Some(message) = node.next_message() {
@@ -56,6 +58,7 @@ fn simulated_node_streams_the_cores_features() {
 #[wasm_bindgen_test]
 fn drops_are_counted_from_sequence_numbers() {
     let mut live = Live::new(8);
+    live.started();
     let mut out = [0u8; 64];
     for seq in [0u32, 1, 4] {
         let frame = stapes_protocol::FeatureFrame { index: 0, timestamp_us: 0, features: (&[1.0f32][..]).into() };

@@ -1,6 +1,7 @@
 //! The `web` step of `cargo xtask test`: the dashboard's release build (and its size budget), its logic under
 //! `wasm-bindgen-test`, and the Playwright end-to-end test (`web/tests/e2e.mjs`) in headless Chromium against the
-//! built `target/dist` and the simulated node. Screenshots go to `target/web-e2e/`. Then the parity recording the
+//! built `target/dist` and the simulated node, and the page's real-USB path against a `navigator.usb` as strict as
+//! Chromium's (`web/tests/webusb.mjs`). Screenshots go to `target/web-e2e/`. Then the parity recording the
 //! e2e test saved is checked against the Python wheel (`web/tests/check_wheel.py`, in `target/venv`). The firmware
 //! panel has its own Playwright test (`web/tests/update.mjs`) against the fake RP2350 bootrom, and that fake is
 //! checked against the Rust flasher (`flasher/js/check-fake.mjs`).
@@ -38,6 +39,11 @@ pub(crate) fn check(steps: &mut Steps) -> Result {
         Ok(Outcome::Done)
     })?;
     playwright(steps, "web: Playwright end to end (headless Chromium, simulated node)", "web/tests/e2e.mjs")?;
+    playwright(
+        steps,
+        "web: Playwright real-USB path (headless Chromium, a navigator.usb as strict as Chromium's)",
+        "web/tests/webusb.mjs",
+    )?;
     playwright(
         steps,
         "web: Playwright firmware update (headless Chromium, fake PICOBOOT bootrom)",

@@ -110,11 +110,15 @@ pub async fn find_bootloader(usb: &Usb, wait_ms: f64) -> Result<Option<UsbDevice
     }
 }
 
-/// A permitted node, waiting up to `wait_ms` for it to enumerate after REBOOT2.
-pub async fn find_node(usb: &Usb, wait_ms: f64) -> Result<Option<UsbDevice>, String> {
+/// A permitted node, waiting up to `wait_ms` for it to enumerate after REBOOT2: the one with USB serial number
+/// `serial` when given (another permitted node may be plugged in), else the first.
+pub async fn find_node(usb: &Usb, wait_ms: f64, serial: Option<&str>) -> Result<Option<UsbDevice>, String> {
     let start = now_ms();
     loop {
-        if let Some(device) = permitted(usb, &[NODE]).await? {
+        let devices = usb.get_devices().await.map_err(|e| js_message(&e))?;
+        let node =
+            devices.iter().find(|d| matches(d, NODE) && serial.is_none_or(|s| d.serial_number().as_deref() == Some(s)));
+        if let Some(device) = node {
             return Ok(Some(device));
         }
         if now_ms() - start >= wait_ms {
@@ -122,6 +126,13 @@ pub async fn find_node(usb: &Usb, wait_ms: f64) -> Result<Option<UsbDevice>, Str
         }
         sleep(250).await;
     }
+}
+
+/// Whether a bootloader's USB serial number is a node's: the chip id as 16 hex digits, which the node firmware
+/// reports in the same form (`firmware/rp2350/src/usb.rs` `serial_number`, "so it reads like picotool's serial for
+/// the same board"). Then the node that comes back after flashing is known by it.
+pub fn is_node_serial(serial: &str) -> bool {
+    serial.len() == 16 && serial.chars().all(|c| c.is_ascii_hexdigit())
 }
 
 /// The browser's chooser, listing bootloaders only (must follow a click). `None` if the user picked nothing.

@@ -38,6 +38,9 @@ struct Flow {
     image: RwSignal<Option<Image>>,
     progress: RwSignal<String>,
     cancel: StoredValue<Rc<Cell<bool>>, LocalStorage>,
+    /// USB serial number of the board being updated, when known: only that node's `info` confirms the update, and
+    /// only that node is reconnected (another permitted node may be plugged in).
+    board: RwSignal<Option<String>>,
 }
 
 impl Flow {
@@ -48,6 +51,7 @@ impl Flow {
     /// Flashes onto a permitted bootloader, or asks the browser for one (this must follow a click); without one the
     /// step shows the BOOTSEL instructions.
     async fn install(self) {
+        self.board.set(None);
         let Some(usb) = driver::usb() else {
             return self.event(Event::Failed("This browser has no WebUSB: use Chrome, Edge or Opera.".into()));
         };
@@ -68,6 +72,7 @@ impl Flow {
     async fn update_node(self) {
         let Some(session) = self.dash.session() else { return };
         let Some(usb) = driver::usb() else { return };
+        self.board.set(session.device().serial_number());
         self.event(Event::RebootSent);
         // The node answers before it restarts; if it is gone first, the bootloader shows up all the same.
         if let Ok(message) = session.call::<SystemReboot>(&RebootMode::Bootloader).await
@@ -83,6 +88,9 @@ impl Flow {
     }
 
     async fn flash(self, device: UsbDevice) {
+        if self.board.get_untracked().is_none() {
+            self.board.set(device.serial_number().filter(|s| driver::is_node_serial(s)));
+        }
         let Some(image) = self.image.get_untracked() else {
             return self.event(Event::Failed("no valid firmware image is loaded".into()));
         };
@@ -110,7 +118,8 @@ impl Flow {
     /// not open yet needs a click.
     async fn reconnect(self) {
         let Some(usb) = driver::usb() else { return };
-        let node = match driver::find_node(&usb, NODE_WAIT_MS).await {
+        let board = self.board.get_untracked();
+        let node = match driver::find_node(&usb, NODE_WAIT_MS, board.as_deref()).await {
             Ok(node) => node,
             Err(e) => return self.event(Event::Failed(e)),
         };
@@ -154,6 +163,7 @@ pub fn FirmwareSlot() -> impl IntoView {
         image: RwSignal::new(None),
         progress: RwSignal::new(String::new()),
         cancel: StoredValue::new_local(Rc::new(Cell::new(false))),
+        board: RwSignal::new(None),
     };
     let bundle_note = RwSignal::new(String::from("loading the bundled firmware…"));
     let bundle = RwSignal::new(None::<Image>);
@@ -180,6 +190,10 @@ pub fn FirmwareSlot() -> impl IntoView {
     Effect::new(move || {
         let (link, info) = (dash.link.get(), dash.info.get());
         let (Some(info), true, Source::Real) = (info, link.is_open(), dash.source.get()) else { return };
+        // Another node's `info` (a second board, the one connected before) says nothing about this update.
+        if update.board.get_untracked().is_some_and(|board| board != format!("{:016X}", info.serial)) {
+            return;
+        }
         let running = Build { version: info.firmware_version, git_hash: info.git_hash };
         let flashed = update.image.get_untracked().and_then(|i| i.build);
         update.event(Event::NodeInfo { running, flashed });
