@@ -28,6 +28,6 @@ mod stream;
 
 pub use error::ResampleError;
 #[cfg(feature = "alloc")]
-pub use offline::resample;
+pub use offline::{resample, resample_with};
 pub use plan::{MAX_RATE, MIN_RATE, ResamplePlan};
 pub use stream::Resampler;

@@ -15,6 +15,18 @@ use super::{ResampleError, ResamplePlan};
 /// ```
 pub fn resample(x: &[f32], from: u32, to: u32) -> Result<Vec<f32>, ResampleError> {
     let plan = ResamplePlan::new(from, to)?;
+    let mut table = alloc::vec![0.0; plan.taps_len()];
+    plan.fill_taps(&mut table)?;
+    resample_with(&plan, &table, x)
+}
+
+/// [`resample`] with the plan's taps computed beforehand ([`ResamplePlan::fill_taps`]), for a caller that converts
+/// many signals at one ratio (designing the taps costs as much as converting seconds of audio). `taps` must hold
+/// at least [`ResamplePlan::taps_len`] elements, as `fill_taps` left them.
+pub fn resample_with(plan: &ResamplePlan, taps: &[f32], x: &[f32]) -> Result<Vec<f32>, ResampleError> {
+    let Some(table) = taps.get(..plan.taps_len()) else {
+        return Err(ResampleError::Storage { expected: plan.taps_len(), got: taps.len() });
+    };
     if let Some(index) = x.iter().position(|v| !v.is_finite()) {
         return Err(ResampleError::NonFinite { index });
     }
@@ -22,8 +34,6 @@ pub fn resample(x: &[f32], from: u32, to: u32) -> Result<Vec<f32>, ResampleError
     if plan.is_identity() {
         return Ok(x.to_vec());
     }
-    let mut table = alloc::vec![0.0; plan.taps_len()];
-    plan.fill_taps(&mut table)?;
     // The signal with the zeros before it that the first windows read and the zeros after it the last ones read:
     // the same windows the stream sees.
     let (lead, n) = (plan.lead(), plan.taps_per_phase());
@@ -33,7 +43,7 @@ pub fn resample(x: &[f32], from: u32, to: u32) -> Result<Vec<f32>, ResampleError
     padded.resize(lead + x.len() + n, 0.0);
     let mut out = alloc::vec![0.0; n_out];
     let mut at = Cursor { q: 0, r: 0 };
-    let done = kernel::run(&Step::new(&plan), &table, &padded, &mut at, &mut out);
+    let done = kernel::run(&Step::new(plan), table, &padded, &mut at, &mut out);
     debug_assert_eq!(done, n_out);
     Ok(out)
 }

@@ -148,7 +148,7 @@ impl ResamplePlan {
 /// The windowed sinc at distance `u` (lower-rate samples) from the output's time.
 fn kaiser_sinc(u: f64, half: f64, i0_beta: f64) -> f64 {
     let v = u / half;
-    if !(v.abs() < 1.0) {
+    if v.abs() >= 1.0 {
         return 0.0;
     }
     let x = 2.0 * CUTOFF_LOW * u;
