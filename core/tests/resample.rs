@@ -79,6 +79,30 @@ proptest! {
     }
 }
 
+/// Rates anywhere in the range: every whole kHz from 8 to 48 and the CD family.
+fn any_rate() -> impl Strategy<Value = u32> {
+    prop_oneof![(8u32..=48).prop_map(|k| k * 1_000), prop::sample::select(vec![11_025u32, 22_050, 44_100])]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    #[test]
+    fn any_pair_of_rates_streams_as_it_converts_offline(
+        from in any_rate(),
+        to in any_rate(),
+        len in 0usize..3_000,
+        chunks in prop::collection::vec(1usize..700, 1..6),
+        seed in any::<u64>(),
+    ) {
+        let x = test_signal(len, seed);
+        let offline = resample(&x, from, to).unwrap();
+        prop_assert_eq!(offline.len() as u64, (len as u64 * u64::from(to)).div_ceil(u64::from(from)));
+        let streamed = stream(ResamplePlan::new(from, to).unwrap(), &x, &chunks);
+        prop_assert_eq!(bits(&offline), bits(&streamed));
+    }
+}
+
 #[test]
 fn streaming_equals_offline_sample_by_sample_and_in_one_piece() {
     for (from, to) in RATES {
