@@ -72,7 +72,8 @@ fn configs() -> impl Iterator<Item = (&'static str, Config)> {
 }
 
 /// Calls `report(name, hash)` for each preset offline, and for each preset's streamable form (normalisation
-/// switched off) as `name/stream`.
+/// switched off) as `name/stream`; then for each resampling in [`RESAMPLINGS`] as `resample/FROM-TO`, offline, and
+/// streamed in uneven chunks as `resample/FROM-TO/stream`.
 pub fn run(report: &mut dyn FnMut(&str, u64)) {
     for (name, config) in configs() {
         // 1.3 s: several batches of eight frames plus a ragged tail at every preset's hop.
@@ -98,6 +99,43 @@ pub fn run(report: &mut dyn FnMut(&str, u64)) {
             step = (step * 7 + 3) % 1021 + 1;
         }
         p.flush(&mut emit);
+        let mut tag = [0u8; 32];
+        report(join(&mut tag, name, "/stream"), h.0);
+    }
+    run_resamplings(report);
+}
+
+/// The resamplings hashed: the common file rates to the presets' 16 kHz (a 160/441 ratio, an integer decimation and
+/// an integer interpolation), and 16 kHz up to 44.1 kHz.
+pub const RESAMPLINGS: [(&str, u32, u32); 4] = [
+    ("resample/44100-16000", 44_100, 16_000),
+    ("resample/48000-16000", 48_000, 16_000),
+    ("resample/8000-16000", 8_000, 16_000),
+    ("resample/16000-44100", 16_000, 44_100),
+];
+
+fn run_resamplings(report: &mut dyn FnMut(&str, u64)) {
+    use stapes_core::resample::{ResamplePlan, Resampler, resample};
+    for (name, from, to) in RESAMPLINGS {
+        let x = signal(from as usize * 13 / 10, from);
+        let y = resample(&x, from, to).expect("rates in range, signal finite");
+        let mut h = Hash::new();
+        h.add(&y);
+        report(name, h.0);
+
+        let plan = ResamplePlan::new(from, to).expect("rates in range");
+        let mut stream = Resampler::new_owned(plan);
+        let mut out = alloc::vec![0.0f32; y.len()];
+        let (mut n, mut rest, mut step) = (0, &x[..], 1usize);
+        while !rest.is_empty() {
+            let (chunk, tail) = rest.split_at(step.min(rest.len()));
+            n += stream.push(chunk, &mut out[n..]).expect("finite chunk, output sized for the whole signal");
+            rest = tail;
+            step = (step * 7 + 3) % 1021 + 1;
+        }
+        n += stream.flush(&mut out[n..]).expect("output sized for the whole signal");
+        let mut h = Hash::new();
+        h.add(&out[..n]);
         let mut tag = [0u8; 32];
         report(join(&mut tag, name, "/stream"), h.0);
     }

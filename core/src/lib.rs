@@ -21,6 +21,7 @@ pub mod mel;
 mod offline;
 mod plan;
 pub mod preset;
+pub mod resample;
 mod scalars;
 mod sqrt;
 #[cfg(feature = "alloc")]

@@ -10,6 +10,7 @@ pub mod errors;
 pub mod extract;
 pub mod lanes;
 pub mod layout;
+pub mod resample;
 pub mod stft;
 pub mod stream;
 pub mod threads;
@@ -29,6 +30,8 @@ mod native {
     use super::extract::Offline;
     #[pymodule_export]
     use super::lanes::{lane_choice, set_lanes};
+    #[pymodule_export]
+    use super::resample::resample;
     #[pymodule_export]
     use super::stft::StftPlan;
     #[pymodule_export]

@@ -54,18 +54,47 @@ def test_bad_files_are_reported_and_skipped(tmp_path: Path, capsys) -> None:
     soundfile.write(good, signal("speech16"), 16000, subtype="PCM_16")
     broken = tmp_path / "broken.wav"
     broken.write_bytes(b"RIFF\x00\x00garbage")
-    wrong_rate = tmp_path / "fast.wav"
-    soundfile.write(wrong_rate, signal("speech16"), 44100, subtype="PCM_16")
+    too_fast = tmp_path / "fast.wav"
+    soundfile.write(too_fast, signal("speech16"), 96000, subtype="PCM_16")
     missing = tmp_path / "missing.flac"
     out = tmp_path / "out"
-    args = ["extract", str(broken), str(good), str(wrong_rate), str(missing), "--preset", "yamnet", "--out", str(out)]
+    args = ["extract", str(broken), str(good), str(too_fast), str(missing), "--preset", "yamnet", "--out", str(out)]
     code = main([*args, "--jobs", "2"])
     captured = capsys.readouterr()
     assert code == 1
     assert f"skipped {broken}" in captured.err and f"skipped {missing}" in captured.err
-    assert f"skipped {wrong_rate}: sample rate 44100 Hz" in captured.err
+    assert f"skipped {too_fast}: cannot resample 96000 Hz to 16000 Hz" in captured.err
     assert "wrote 1 feature file(s)" in captured.out and "skipped 3" in captured.out
     np.testing.assert_array_equal(np.load(out / "good.npy"), stapes.extract(signal("speech16"), "yamnet"))
+
+
+def test_files_at_other_rates_are_resampled_and_said_so(tmp_path: Path, capsys) -> None:
+    """A 44.1 kHz and an 8 kHz file become the preset's 16 kHz features, each named with its rates on stderr and
+    counted in the summary; ``--no-resample`` skips them instead."""
+    rng = np.random.default_rng(4)
+    y44 = (0.3 * rng.standard_normal(44100)).astype(np.float32)
+    y8 = (0.3 * rng.standard_normal(8000)).astype(np.float32)
+    soundfile.write(tmp_path / "a44.wav", y44, 44100, subtype="FLOAT")
+    soundfile.write(tmp_path / "b8.wav", y8, 8000, subtype="FLOAT")
+    soundfile.write(tmp_path / "c16.wav", signal("speech16"), 16000, subtype="FLOAT")
+    out = tmp_path / "out"
+    code = main(["extract", str(tmp_path), "--preset", "yamnet", "--out", str(out), "--jobs", "2"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert f"resampled {tmp_path / 'a44.wav'} from 44100 Hz to 16000 Hz" in captured.err
+    assert f"resampled {tmp_path / 'b8.wav'} from 8000 Hz to 16000 Hz" in captured.err
+    assert "c16.wav" not in captured.err
+    assert "wrote 3 feature file(s) (2 resampled to 16000 Hz)" in captured.out
+    for name, y, sr in [("a44", y44, 44100), ("b8", y8, 8000)]:
+        want = stapes.extract(stapes.resample(y, sr, 16000), "yamnet")
+        np.testing.assert_array_equal(np.load(out / f"{name}.npy"), want)
+
+    skip = tmp_path / "skip"
+    code = main(["extract", str(tmp_path / "a44.wav"), "--preset", "yamnet", "--out", str(skip), "--no-resample"])
+    captured = capsys.readouterr()
+    assert code == 1
+    assert "sample rate 44100 Hz, but the config expects 16000 Hz (--no-resample" in captured.err
+    assert not (skip / "a44.npy").exists()
 
 
 def test_config_overrides_and_name_collisions(tmp_path: Path, capsys) -> None:

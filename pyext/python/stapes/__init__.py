@@ -16,8 +16,9 @@ the docstrings of ``stapes.Config``):
   (2048 periodic Hann, hop 512, zero-padded centred frames, Slaney mel 0-11025 Hz, 128 bands, dB with
   ``top_db=80`` over the utterance; MFCC 20, orthonormal DCT-II). Utterance-normalised: offline only.
 
-Every preset takes audio in [-1, 1] at its sample rate. ``stapes.compat`` holds drop-ins with the signatures of
-librosa, Whisper and ``torchaudio.compliance.kaldi``.
+Every preset takes audio in [-1, 1] at its sample rate; ``stapes.extract(y, cfg, sr=44100)`` resamples other rates
+(8-48 kHz) to it with ``stapes.resample``, the same bits on every platform. ``stapes.compat`` holds drop-ins with the
+signatures of librosa, Whisper and ``torchaudio.compliance.kaldi``.
 
 >>> import numpy as np, stapes
 >>> stapes.extract(np.zeros(16000, np.float32), "whisper-80").shape
@@ -33,6 +34,7 @@ from ._core import (
     NotStreamableError,
     extract,
     presets,
+    resample,
 )
 from ._files import extract_file, read_audio
 from ._info import info, set_lanes
@@ -62,5 +64,6 @@ __all__ = [
     "info",
     "presets",
     "read_audio",
+    "resample",
     "set_lanes",
 ]

@@ -1,15 +1,17 @@
 """``python -m stapes``: features of audio files from the command line.
 
-    python -m stapes extract PATH... --preset NAME [--config JSON] --out DIR [--jobs N] [--quiet]
+    python -m stapes extract PATH... --preset NAME [--config JSON] --out DIR [--jobs N] [--no-resample] [--quiet]
     python -m stapes presets
     python -m stapes config NAME
 
 ``extract`` reads WAV/FLAC files (directories are walked for ``*.wav``/``*.flac``) with soundfile, writes one
 ``.npy`` per input (float32, ``(n_features, n_frames)``; a directory's files keep their relative paths) and the
-config as ``config.json`` beside them. Files run on every core (``--jobs``). Files that cannot be read, or whose
-sample rate differs from the config's, are reported and skipped; the exit status is then 1, after every other file
-has been written. ``--config`` is JSON text or a JSON file: a whole config, or, with ``--preset``, fields that
-override the preset's (``--preset yamnet --config '{"mel": {"n_mels": 40}}'``).
+config as ``config.json`` beside them. Files run on every core (``--jobs``). A file at another sample rate than the
+config's is resampled to it (``stapes.resample``, 8-48 kHz) and the CLI says so, from what rate to what; with
+``--no-resample`` such files are skipped instead. Files that cannot be read (or resampled) are reported and
+skipped; the exit status is then 1, after every other file has been written. ``--config`` is JSON text or a JSON
+file: a whole config, or, with ``--preset``, fields that override the preset's (``--preset yamnet --config '{"mel":
+{"n_mels": 40}}'``).
 """
 
 from __future__ import annotations
@@ -109,13 +111,18 @@ class _Progress:
             self.stream.flush()
 
 
-def _extract_one(source: Path, target: Path, config: Config) -> None:
+def _extract_one(source: Path, target: Path, config: Config, allow_resample: bool) -> int | None:
+    """Writes ``source``'s features to ``target``; returns the file's rate if it was resampled, else ``None``."""
     y, sr = read_audio(source)
-    if sr != config.sample_rate:
-        raise ValueError(f"sample rate {sr} Hz, but the config expects {config.sample_rate} Hz (resample first)")
+    if sr != config.sample_rate and not allow_resample:
+        raise ValueError(
+            f"sample rate {sr} Hz, but the config expects {config.sample_rate} Hz (--no-resample; drop it to have "
+            "stapes resample)"
+        )
     features = extract(y, config, sr=sr)
     target.parent.mkdir(parents=True, exist_ok=True)
     np.save(target, features)
+    return sr if sr != config.sample_rate else None
 
 
 def run_extract(args: argparse.Namespace, stderr: TextIO | None = None) -> int:
@@ -130,19 +137,26 @@ def run_extract(args: argparse.Namespace, stderr: TextIO | None = None) -> int:
     (out / "config.json").write_text(config.to_json() + "\n")
     jobs = _unique(list(_inputs(args.paths)))
     progress = _Progress(len(jobs), stderr, not args.quiet)
-    skipped = 0
+    skipped, resampled = 0, 0
     workers = args.jobs or os.cpu_count() or 1
+    allow = not args.no_resample
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = {pool.submit(_extract_one, src, out / dst, config): src for src, dst in jobs}
+        futures = {pool.submit(_extract_one, src, out / dst, config, allow): src for src, dst in jobs}
         for future in as_completed(futures):
             error = future.exception()
             if error is not None:
                 skipped += 1
                 progress.message(f"stapes: skipped {futures[future]}: {error}")
+            elif (rate := future.result()) is not None:
+                resampled += 1
+                progress.message(f"stapes: resampled {futures[future]} from {rate} Hz to {config.sample_rate} Hz")
             progress.advance(error is None)
     progress.close()
     written = len(jobs) - skipped
-    print(f"wrote {written} feature file(s) and config.json to {out}" + (f"; skipped {skipped}" if skipped else ""))
+    note = f" ({resampled} resampled to {config.sample_rate} Hz)" if resampled else ""
+    print(
+        f"wrote {written} feature file(s){note} and config.json to {out}" + (f"; skipped {skipped}" if skipped else "")
+    )
     return 1 if skipped else 0
 
 
@@ -155,6 +169,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ex.add_argument("--config", help="config JSON (text or file): whole, or overrides of --preset")
     ex.add_argument("--out", required=True, help="output directory")
     ex.add_argument("--jobs", type=int, default=None, help="files in parallel (default: every core)")
+    ex.add_argument(
+        "--no-resample", action="store_true", help="skip files at another sample rate instead of resampling them"
+    )
     ex.add_argument("--quiet", action="store_true", help="no progress bar")
     commands.add_parser("presets", help="list the presets")
     show = commands.add_parser("config", help="print a preset's config JSON")

@@ -32,14 +32,14 @@ def read_audio(path: PathLike) -> tuple[NDArray[np.float32], int]:
     return np.ascontiguousarray(mono, dtype=np.float32), int(sr)
 
 
-def extract_file(path: PathLike, config: ConfigLike) -> NDArray[np.float32]:
-    """Features of an audio file: ``read_audio`` then ``extract``. The file's sample rate must equal the config's
-    (stapes does not resample). A plain function of picklable arguments, so it maps over files with Dask, Ray or
-    multiprocessing as it is:
+def extract_file(path: PathLike, config: ConfigLike, *, resample: bool = True) -> NDArray[np.float32]:
+    """Features of an audio file: ``read_audio`` then ``extract``. A file at another rate than the config's is
+    resampled to the config's rate (``stapes.resample``); with ``resample=False`` it raises ``ValueError`` instead.
+    A plain function of picklable arguments, so it maps over files with Dask, Ray or multiprocessing as it is:
 
     >>> futures = client.map(stapes.extract_file, paths, config=stapes.Config.from_preset("yamnet"))
     """
     cfg = _resolve(config)
     y, sr = read_audio(path)
-    result: NDArray[np.float32] = extract(y, cfg, sr=sr)
+    result: NDArray[np.float32] = extract(y, cfg, sr=sr, resample=resample)
     return result

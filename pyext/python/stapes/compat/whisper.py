@@ -102,7 +102,7 @@ def log_mel_spectrogram(
     if isinstance(audio, (str, bytes)):
         raise NotImplementedError(
             "audio as a file path: stapes does not run ffmpeg; load 16 kHz mono float32 samples first "
-            "(for example with stapes.read_audio, then resample if needed)"
+            "(for example with stapes.read_audio, then stapes.resample to 16 kHz if needed)"
         )
     _check_device(device)
     if int(padding) != padding or padding < 0:

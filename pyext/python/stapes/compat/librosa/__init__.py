@@ -7,6 +7,9 @@ default, unnormalised FFT with numpy's sign, Slaney mel scale and area normalisa
 ``power_to_db`` with ``ref=1, amin=1e-10, top_db=80`` over the whole input. Outputs are float32 (complex64 for
 ``stft``) computed in float32; the spectral scalars and zero-crossing rate are returned as float64, as librosa does.
 
+``load`` and ``resample`` (the librosa functions that resample; the feature functions never do) use the stapes
+resampler where librosa uses soxr (``res_type='soxr_hq'``): same length and alignment, nearly the same samples.
+
 Not supported (``NotImplementedError`` naming the argument): window arrays, callables and parametrised windows;
 pad modes other than ``'constant'``, ``'reflect'`` and ``'edge'``; ``n_fft`` that is not ``2^a·3^b·5^c`` in
 16..4096 for the core paths (``ConfigError`` names ``frames.n_fft``); numeric mel ``norm``; ``dct_type`` other
@@ -15,6 +18,7 @@ defaults. Empty ``y`` raises ``ValueError`` (librosa returns one frame of zeros)
 """
 
 from . import feature, filters
+from ._audio import load, resample
 from ._spectrum import amplitude_to_db, power_to_db, stft
 from .feature import (
     melspectrogram,
@@ -31,9 +35,11 @@ __all__ = [
     "amplitude_to_db",
     "feature",
     "filters",
+    "load",
     "melspectrogram",
     "mfcc",
     "power_to_db",
+    "resample",
     "rms",
     "spectral_bandwidth",
     "spectral_centroid",
