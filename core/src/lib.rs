@@ -17,6 +17,7 @@ mod log;
 pub mod mel;
 #[cfg(feature = "alloc")]
 mod offline;
+pub mod pcm;
 mod plan;
 pub mod preset;
 mod scalars;
