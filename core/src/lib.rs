@@ -15,6 +15,7 @@ mod framing;
 pub mod lane;
 mod log;
 pub mod mel;
+pub mod micro;
 #[cfg(feature = "alloc")]
 mod offline;
 pub mod pcm;

@@ -1,0 +1,226 @@
+//! KissFFT's int16 fixed-point real FFT exactly as the TFLite Micro front end runs it (`kiss_fft.c` and
+//! `tools/kiss_fftr.c` with `FIXED_POINT=16`): every butterfly divides its inputs by the radix
+//! (`C_FIXDIV`), products round with `(x + 2^14) >> 15` (`sround`), and sums wrap in int16 as C's conversions
+//! do. The FFT length is a power of two (the front end rounds the window up to one), so the complex transform of
+//! half that length factors into radix 4 stages and at most one radix 2, in KissFFT's order.
+
+use super::config::MAX_WINDOW;
+
+/// A complex int16 value (`kiss_fft_cpx`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Cpx {
+    /// Real part.
+    pub r: i16,
+    /// Imaginary part.
+    pub i: i16,
+}
+
+const MAX_COMPLEX: usize = MAX_WINDOW / 2;
+const MAX_FACTORS: usize = 16;
+
+#[inline]
+fn sround(x: i32) -> i16 {
+    (x.wrapping_add(1 << 14) >> 15) as i16
+}
+
+#[inline]
+fn smul(a: i16, b: i16) -> i32 {
+    a as i32 * b as i32
+}
+
+#[inline]
+fn c_mul(a: Cpx, b: Cpx) -> Cpx {
+    Cpx {
+        r: sround(smul(a.r, b.r).wrapping_sub(smul(a.i, b.i))),
+        i: sround(smul(a.r, b.i).wrapping_add(smul(a.i, b.r))),
+    }
+}
+
+/// `C_FIXDIV(c, k)`: multiply by `SAMP_MAX / k` and round.
+#[inline]
+fn fixdiv(c: Cpx, k: i16) -> Cpx {
+    let s = 32767 / k;
+    Cpx { r: sround(smul(c.r, s)), i: sround(smul(c.i, s)) }
+}
+
+#[inline]
+fn add(a: Cpx, b: Cpx) -> Cpx {
+    Cpx { r: a.r.wrapping_add(b.r), i: a.i.wrapping_add(b.i) }
+}
+
+#[inline]
+fn sub(a: Cpx, b: Cpx) -> Cpx {
+    Cpx { r: a.r.wrapping_sub(b.r), i: a.i.wrapping_sub(b.i) }
+}
+
+/// `kf_cexp` in fixed point: `floor(0.5 + 32767·cos(phase))`, in double as KissFFT computes it.
+fn cexp(phase: f64) -> Cpx {
+    Cpx {
+        r: libm::floor(0.5 + 32767.0 * libm::cos(phase)) as i16,
+        i: libm::floor(0.5 + 32767.0 * libm::sin(phase)) as i16,
+    }
+}
+
+/// A forward real FFT of a power-of-two length with its twiddles (`kiss_fftr_cfg`) and working buffer.
+pub struct KissFftr {
+    /// Length of the complex transform (half the real length).
+    ncfft: usize,
+    factors: [u16; 2 * MAX_FACTORS],
+    twiddles: [Cpx; MAX_COMPLEX],
+    super_twiddles: [Cpx; MAX_COMPLEX / 2],
+    tmp: [Cpx; MAX_COMPLEX],
+}
+
+impl KissFftr {
+    /// Twiddles for a real FFT of `nfft` points (a power of two, 4..=`MAX_WINDOW`), computed as `kiss_fftr_alloc`.
+    pub fn new(nfft: usize) -> Self {
+        debug_assert!(nfft.is_power_of_two() && (4..=MAX_WINDOW).contains(&nfft));
+        let ncfft = nfft / 2;
+        let mut s = KissFftr {
+            ncfft,
+            factors: [0; 2 * MAX_FACTORS],
+            twiddles: [Cpx::default(); MAX_COMPLEX],
+            super_twiddles: [Cpx::default(); MAX_COMPLEX / 2],
+            tmp: [Cpx::default(); MAX_COMPLEX],
+        };
+        let pi = core::f64::consts::PI;
+        for i in 0..ncfft {
+            // `-2*pi*i / nfft`, evaluated left to right in double.
+            s.twiddles[i] = cexp(-2.0 * pi * i as f64 / ncfft as f64);
+        }
+        for i in 0..ncfft / 2 {
+            s.super_twiddles[i] = cexp(-pi * ((i + 1) as f64 / ncfft as f64 + 0.5));
+        }
+        // `kf_factor` for a power of two: fours while they divide, then a two.
+        let (mut n, mut k) = (ncfft, 0);
+        while n > 1 {
+            let p = if n % 4 == 0 { 4 } else { 2 };
+            n /= p;
+            s.factors[k] = p as u16;
+            s.factors[k + 1] = n as u16;
+            k += 2;
+        }
+        s
+    }
+
+    /// `kiss_fftr`: `input` has the real length (`2·ncfft` samples), `out` gets `ncfft + 1` bins.
+    pub fn forward(&mut self, input: &[i16], out: &mut [Cpx]) {
+        let n = self.ncfft;
+        let tmp = &mut self.tmp[..n];
+        work(tmp, input, 0, 1, &self.factors, &self.twiddles);
+        let tdc = fixdiv(tmp[0], 2);
+        out[0] = Cpx { r: tdc.r.wrapping_add(tdc.i), i: 0 };
+        out[n] = Cpx { r: tdc.r.wrapping_sub(tdc.i), i: 0 };
+        for k in 1..=n / 2 {
+            let fpk = fixdiv(tmp[k], 2);
+            let fpnk = fixdiv(Cpx { r: tmp[n - k].r, i: tmp[n - k].i.wrapping_neg() }, 2);
+            let f1k = add(fpk, fpnk);
+            let f2k = sub(fpk, fpnk);
+            let tw = c_mul(f2k, self.super_twiddles[k - 1]);
+            // HALF_OF on C ints: the sums do not wrap before the shift, only the store does.
+            out[k] =
+                Cpx { r: ((f1k.r as i32 + tw.r as i32) >> 1) as i16, i: ((f1k.i as i32 + tw.i as i32) >> 1) as i16 };
+            out[n - k] =
+                Cpx { r: ((f1k.r as i32 - tw.r as i32) >> 1) as i16, i: ((tw.i as i32 - f1k.i as i32) >> 1) as i16 };
+        }
+    }
+}
+
+/// The complex input sample `j` of the real signal read as pairs (`(const kiss_fft_cpx*)timedata`).
+#[inline]
+fn pair(input: &[i16], j: usize) -> Cpx {
+    Cpx { r: input[2 * j], i: input[2 * j + 1] }
+}
+
+/// `kf_work`: decimation in time, recursing on the factors, then one butterfly stage.
+fn work(out: &mut [Cpx], input: &[i16], offset: usize, fstride: usize, factors: &[u16], tw: &[Cpx]) {
+    let p = factors[0] as usize;
+    let m = factors[1] as usize;
+    if m == 1 {
+        for (j, o) in out[..p].iter_mut().enumerate() {
+            *o = pair(input, offset + j * fstride);
+        }
+    } else {
+        for j in 0..p {
+            work(&mut out[j * m..(j + 1) * m], input, offset + j * fstride, fstride * p, &factors[2..], tw);
+        }
+    }
+    match p {
+        2 => bfly2(out, fstride, tw, m),
+        _ => bfly4(out, fstride, tw, m),
+    }
+}
+
+fn bfly2(f: &mut [Cpx], fstride: usize, tw: &[Cpx], m: usize) {
+    for k in 0..m {
+        let a = fixdiv(f[k], 2);
+        let b = fixdiv(f[k + m], 2);
+        let t = c_mul(b, tw[k * fstride]);
+        f[k + m] = sub(a, t);
+        f[k] = add(a, t);
+    }
+}
+
+fn bfly4(f: &mut [Cpx], fstride: usize, tw: &[Cpx], m: usize) {
+    for k in 0..m {
+        let f0 = fixdiv(f[k], 4);
+        let f1 = fixdiv(f[k + m], 4);
+        let f2 = fixdiv(f[k + 2 * m], 4);
+        let f3 = fixdiv(f[k + 3 * m], 4);
+        let s0 = c_mul(f1, tw[k * fstride]);
+        let s1 = c_mul(f2, tw[2 * k * fstride]);
+        let s2 = c_mul(f3, tw[3 * k * fstride]);
+        let s5 = sub(f0, s1);
+        let f0 = add(f0, s1);
+        let s3 = add(s0, s2);
+        let s4 = sub(s0, s2);
+        f[k + 2 * m] = sub(f0, s3);
+        f[k] = add(f0, s3);
+        // Forward transform: multiply s4 by −i.
+        f[k + m] = Cpx { r: s5.r.wrapping_add(s4.i), i: s5.i.wrapping_sub(s4.r) };
+        f[k + 3 * m] = Cpx { r: s5.r.wrapping_sub(s4.i), i: s5.i.wrapping_add(s4.r) };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Against a float DFT: the fixed-point result is the DFT scaled by 1/N, within a few LSB of rounding.
+    #[test]
+    fn tracks_the_scaled_dft() {
+        for nfft in [8usize, 16, 64, 128, 512, 1024] {
+            let input: alloc_free_vec::V = alloc_free_vec::signal(nfft);
+            let mut f = KissFftr::new(nfft);
+            let mut out = [Cpx::default(); MAX_COMPLEX + 1];
+            f.forward(&input.0[..nfft], &mut out[..nfft / 2 + 1]);
+            for (k, o) in out[..=nfft / 2].iter().enumerate() {
+                let (mut re, mut im) = (0.0f64, 0.0f64);
+                for (n, &x) in input.0[..nfft].iter().enumerate() {
+                    let a = -2.0 * core::f64::consts::PI * (k * n) as f64 / nfft as f64;
+                    re += x as f64 * libm::cos(a);
+                    im += x as f64 * libm::sin(a);
+                }
+                let (re, im) = (re / nfft as f64, im / nfft as f64);
+                let tol = 2.0 + (nfft as f64).log2();
+                assert!(
+                    (o.r as f64 - re).abs() <= tol && (o.i as f64 - im).abs() <= tol,
+                    "{nfft} {k}: {o:?} {re} {im}"
+                );
+            }
+        }
+    }
+
+    mod alloc_free_vec {
+        pub struct V(pub [i16; 1024]);
+        pub fn signal(n: usize) -> V {
+            let mut v = [0i16; 1024];
+            let mut s = 12345u32;
+            for x in v[..n].iter_mut() {
+                s = s.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                *x = ((s >> 16) as i16) >> 1;
+            }
+            V(v)
+        }
+    }
+}
