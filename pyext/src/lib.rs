@@ -9,6 +9,7 @@ pub mod errors;
 pub mod extract;
 pub mod lanes;
 pub mod layout;
+pub mod micro;
 pub mod stft;
 pub mod stream;
 pub mod threads;
@@ -26,6 +27,8 @@ mod native {
     use super::extract::Offline;
     #[pymodule_export]
     use super::lanes::{lane_choice, set_lanes};
+    #[pymodule_export]
+    use super::micro::{MicroStream, micro_canonical_json, micro_extract, micro_preset_json, micro_presets};
     #[pymodule_export]
     use super::stft::StftPlan;
     #[pymodule_export]

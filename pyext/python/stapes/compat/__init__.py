@@ -6,8 +6,10 @@
   ``pad_or_trim`` and the audio constants.
 - ``stapes.compat.kaldi``: ``fbank`` and ``mfcc`` with ``torchaudio.compliance.kaldi``'s options and
   ``(frames, bins)`` output, numpy only.
+- ``stapes.compat.micro_features``: ``MicroFrontend`` of ``pymicro_features`` (the TFLite Micro front end
+  microWakeWord trains on), bit for bit.
 """
 
-from . import kaldi, librosa, whisper
+from . import kaldi, librosa, micro_features, whisper
 
-__all__ = ["kaldi", "librosa", "whisper"]
+__all__ = ["kaldi", "librosa", "micro_features", "whisper"]
