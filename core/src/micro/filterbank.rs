@@ -123,12 +123,11 @@ pub fn sqrt32(mut num: u32) -> u16 {
     let mut iterations = (31 - max_bit_number) / 2 + 1;
     while iterations > 0 {
         iterations -= 1;
-        if num >= res + bit {
-            num -= res + bit;
-            res = (res >> 1) + bit;
-        } else {
-            res >>= 1;
-        }
+        // The reference's branch, as selects: the same values without data-dependent jumps.
+        let t = res + bit;
+        let ge = num >= t;
+        num -= if ge { t } else { 0 };
+        res = (res >> 1) + if ge { bit } else { 0 };
         bit >>= 2;
     }
     if num > res && res != 0xFFFF {
@@ -148,12 +147,11 @@ pub fn sqrt64(mut num: u64) -> u32 {
     let mut iterations = (63 - max_bit_number) / 2 + 1;
     while iterations > 0 {
         iterations -= 1;
-        if num >= res + bit {
-            num -= res + bit;
-            res = (res >> 1) + bit;
-        } else {
-            res >>= 1;
-        }
+        // The reference's branch, as selects: the same values without data-dependent jumps.
+        let t = res + bit;
+        let ge = num >= t;
+        num -= if ge { t } else { 0 };
+        res = (res >> 1) + if ge { bit } else { 0 };
         bit >>= 2;
     }
     if num > res && res != 0xFFFF_FFFF {

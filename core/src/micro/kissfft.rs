@@ -61,12 +61,29 @@ fn cexp(phase: f64) -> Cpx {
     }
 }
 
+/// One butterfly stage: radix `p`, `m` outputs per leg, its twiddles from `tw_offset` in the stage table.
+#[derive(Clone, Copy, Default)]
+struct Stage {
+    p: u16,
+    m: u16,
+    tw_offset: u16,
+}
+
 /// A forward real FFT of a power-of-two length with its twiddles (`kiss_fftr_cfg`) and working buffer.
+///
+/// KissFFT recurses (`kf_work`): each sub-transform's leaves copy strided inputs, then its butterflies run. The
+/// butterflies of one stage touch disjoint blocks, so running the stages bottom-up over all blocks gives the very
+/// same operations on the same values; here the recursion is unrolled that way once, at construction: a table of
+/// where each leaf reads its input, and per stage its twiddles laid out in the order the butterflies use them.
 pub struct KissFftr {
     /// Length of the complex transform (half the real length).
     ncfft: usize,
-    factors: [u16; 2 * MAX_FACTORS],
-    twiddles: [Cpx; MAX_COMPLEX],
+    stages: [Stage; MAX_FACTORS],
+    n_stages: usize,
+    /// `perm[j]`: the complex input (pair of real samples) the `j`-th leaf output copies.
+    perm: [u16; MAX_COMPLEX],
+    /// Each stage's twiddles `tw[q·k·fstride]` for legs q = 1..p, k = 0..m, leg-major.
+    stage_twiddles: [Cpx; 2 * MAX_COMPLEX],
     super_twiddles: [Cpx; MAX_COMPLEX / 2],
     tmp: [Cpx; MAX_COMPLEX],
 }
@@ -78,28 +95,39 @@ impl KissFftr {
         let ncfft = nfft / 2;
         let mut s = KissFftr {
             ncfft,
-            factors: [0; 2 * MAX_FACTORS],
-            twiddles: [Cpx::default(); MAX_COMPLEX],
+            stages: [Stage::default(); MAX_FACTORS],
+            n_stages: 0,
+            perm: [0; MAX_COMPLEX],
+            stage_twiddles: [Cpx::default(); 2 * MAX_COMPLEX],
             super_twiddles: [Cpx::default(); MAX_COMPLEX / 2],
             tmp: [Cpx::default(); MAX_COMPLEX],
         };
         let pi = core::f64::consts::PI;
-        for i in 0..ncfft {
+        let mut twiddles = [Cpx::default(); MAX_COMPLEX];
+        for (i, t) in twiddles[..ncfft].iter_mut().enumerate() {
             // `-2*pi*i / nfft`, evaluated left to right in double.
-            s.twiddles[i] = cexp(-2.0 * pi * i as f64 / ncfft as f64);
+            *t = cexp(-2.0 * pi * i as f64 / ncfft as f64);
         }
-        for i in 0..ncfft / 2 {
-            s.super_twiddles[i] = cexp(-pi * ((i + 1) as f64 / ncfft as f64 + 0.5));
+        for (i, t) in s.super_twiddles[..ncfft / 2].iter_mut().enumerate() {
+            *t = cexp(-pi * ((i + 1) as f64 / ncfft as f64 + 0.5));
         }
-        // `kf_factor` for a power of two: fours while they divide, then a two.
-        let (mut n, mut k) = (ncfft, 0);
+        // `kf_factor` for a power of two: fours while they divide, then a two (outermost stage first).
+        let (mut n, mut fstride, mut offset) = (ncfft, 1usize, 0usize);
         while n > 1 {
             let p = if n % 4 == 0 { 4 } else { 2 };
             n /= p;
-            s.factors[k] = p as u16;
-            s.factors[k + 1] = n as u16;
-            k += 2;
+            let stage = Stage { p: p as u16, m: n as u16, tw_offset: offset as u16 };
+            for q in 1..p {
+                for k in 0..n {
+                    s.stage_twiddles[offset] = twiddles[q * k * fstride];
+                    offset += 1;
+                }
+            }
+            s.stages[s.n_stages] = stage;
+            s.n_stages += 1;
+            fstride *= p;
         }
+        leaf_order(&mut s.perm[..ncfft], 0, 1, &s.stages[..s.n_stages]);
         s
     }
 
@@ -107,7 +135,21 @@ impl KissFftr {
     pub fn forward(&mut self, input: &[i16], out: &mut [Cpx]) {
         let n = self.ncfft;
         let tmp = &mut self.tmp[..n];
-        work(tmp, input, 0, 1, &self.factors, &self.twiddles);
+        for (t, &j) in tmp.iter_mut().zip(&self.perm[..n]) {
+            let j = j as usize;
+            *t = Cpx { r: input[2 * j], i: input[2 * j + 1] };
+        }
+        for stage in self.stages[..self.n_stages].iter().rev() {
+            let (p, m) = (stage.p as usize, stage.m as usize);
+            let tw = &self.stage_twiddles[stage.tw_offset as usize..];
+            for block in tmp.chunks_exact_mut(p * m) {
+                if p == 4 {
+                    bfly4(block, &tw[..3 * m], m);
+                } else {
+                    bfly2(block, &tw[..m], m);
+                }
+            }
+        }
         let tdc = fixdiv(tmp[0], 2);
         out[0] = Cpx { r: tdc.r.wrapping_add(tdc.i), i: 0 };
         out[n] = Cpx { r: tdc.r.wrapping_sub(tdc.i), i: 0 };
@@ -126,59 +168,56 @@ impl KissFftr {
     }
 }
 
-/// The complex input sample `j` of the real signal read as pairs (`(const kiss_fft_cpx*)timedata`).
-#[inline]
-fn pair(input: &[i16], j: usize) -> Cpx {
-    Cpx { r: input[2 * j], i: input[2 * j + 1] }
-}
-
-/// `kf_work`: decimation in time, recursing on the factors, then one butterfly stage.
-fn work(out: &mut [Cpx], input: &[i16], offset: usize, fstride: usize, factors: &[u16], tw: &[Cpx]) {
-    let p = factors[0] as usize;
-    let m = factors[1] as usize;
+/// Where `kf_work`'s leaves read: output `j` of the sub-transform at `offset` with stride `fstride`.
+fn leaf_order(out: &mut [u16], offset: usize, fstride: usize, stages: &[Stage]) {
+    let (p, m) = (stages[0].p as usize, stages[0].m as usize);
     if m == 1 {
         for (j, o) in out[..p].iter_mut().enumerate() {
-            *o = pair(input, offset + j * fstride);
+            *o = (offset + j * fstride) as u16;
         }
     } else {
         for j in 0..p {
-            work(&mut out[j * m..(j + 1) * m], input, offset + j * fstride, fstride * p, &factors[2..], tw);
+            leaf_order(&mut out[j * m..(j + 1) * m], offset + j * fstride, fstride * p, &stages[1..]);
         }
     }
-    match p {
-        2 => bfly2(out, fstride, tw, m),
-        _ => bfly4(out, fstride, tw, m),
+}
+
+/// `kf_bfly2`; `tw[k]` is the stage's `twiddles[k·fstride]`.
+fn bfly2(f: &mut [Cpx], tw: &[Cpx], m: usize) {
+    let (f0, f1) = f.split_at_mut(m);
+    for ((a, b), &t) in f0.iter_mut().zip(f1.iter_mut()).zip(tw) {
+        let x = fixdiv(*a, 2);
+        let y = fixdiv(*b, 2);
+        let t = c_mul(y, t);
+        *b = sub(x, t);
+        *a = add(x, t);
     }
 }
 
-fn bfly2(f: &mut [Cpx], fstride: usize, tw: &[Cpx], m: usize) {
+/// `kf_bfly4`, forward; `tw` holds the three legs' twiddles, `m` each.
+fn bfly4(f: &mut [Cpx], tw: &[Cpx], m: usize) {
+    let (f0, rest) = f.split_at_mut(m);
+    let (f1, rest) = rest.split_at_mut(m);
+    let (f2, f3) = rest.split_at_mut(m);
+    let (tw1, rest) = tw.split_at(m);
+    let (tw2, tw3) = rest.split_at(m);
     for k in 0..m {
-        let a = fixdiv(f[k], 2);
-        let b = fixdiv(f[k + m], 2);
-        let t = c_mul(b, tw[k * fstride]);
-        f[k + m] = sub(a, t);
-        f[k] = add(a, t);
-    }
-}
-
-fn bfly4(f: &mut [Cpx], fstride: usize, tw: &[Cpx], m: usize) {
-    for k in 0..m {
-        let f0 = fixdiv(f[k], 4);
-        let f1 = fixdiv(f[k + m], 4);
-        let f2 = fixdiv(f[k + 2 * m], 4);
-        let f3 = fixdiv(f[k + 3 * m], 4);
-        let s0 = c_mul(f1, tw[k * fstride]);
-        let s1 = c_mul(f2, tw[2 * k * fstride]);
-        let s2 = c_mul(f3, tw[3 * k * fstride]);
-        let s5 = sub(f0, s1);
-        let f0 = add(f0, s1);
+        let a0 = fixdiv(f0[k], 4);
+        let a1 = fixdiv(f1[k], 4);
+        let a2 = fixdiv(f2[k], 4);
+        let a3 = fixdiv(f3[k], 4);
+        let s0 = c_mul(a1, tw1[k]);
+        let s1 = c_mul(a2, tw2[k]);
+        let s2 = c_mul(a3, tw3[k]);
+        let s5 = sub(a0, s1);
+        let a0 = add(a0, s1);
         let s3 = add(s0, s2);
         let s4 = sub(s0, s2);
-        f[k + 2 * m] = sub(f0, s3);
-        f[k] = add(f0, s3);
+        f2[k] = sub(a0, s3);
+        f0[k] = add(a0, s3);
         // Forward transform: multiply s4 by −i.
-        f[k + m] = Cpx { r: s5.r.wrapping_add(s4.i), i: s5.i.wrapping_sub(s4.r) };
-        f[k + 3 * m] = Cpx { r: s5.r.wrapping_sub(s4.i), i: s5.i.wrapping_add(s4.r) };
+        f1[k] = Cpx { r: s5.r.wrapping_add(s4.i), i: s5.i.wrapping_sub(s4.r) };
+        f3[k] = Cpx { r: s5.r.wrapping_sub(s4.i), i: s5.i.wrapping_add(s4.r) };
     }
 }
 
