@@ -5,7 +5,7 @@ pymicro-features sdist (downloaded with pip now, never committed), built with `a
 -mcpu=cortex-m33` around tools/qemu/micro_ref_m33.c. Both get the same input and print their frame's checksum,
 which must agree.
 
-Usage: python tools/qemu/micro_m33.py        (needs qemu-system-arm, gcc, arm-none-eabi-gcc with newlib, pip)
+Usage: python tools/qemu/micro_m33.py [--profile NAME]   (needs qemu-system-arm, gcc, arm-none-eabi-gcc with newlib, pip)
 """
 
 from __future__ import annotations
@@ -67,10 +67,13 @@ def build_reference(tmp: Path) -> Path:
     return elf
 
 
-def build_stapes() -> Path:
-    subprocess.run(["cargo", "build", "--profile", "firmware", "--target", TARGET, "-p", "stapes-conformance-m33",
-                    "--bin", "m33-micro"], check=True, cwd=REPO)
-    return target_dir() / TARGET / "firmware" / "m33-micro"
+def build_stapes(profile: str) -> Path:
+    # Another profile name (inheriting `firmware`) keeps the build apart from other checkouts sharing the target
+    # directory.
+    extra = [] if profile == "firmware" else ["--config", f'profile.{profile}.inherits="firmware"']
+    subprocess.run(["cargo", "build", *extra, "--profile", profile, "--target", TARGET, "-p",
+                    "stapes-conformance-m33", "--bin", "m33-micro"], check=True, cwd=REPO)
+    return target_dir() / TARGET / profile / "m33-micro"
 
 
 def count(elf: Path, lib: Path) -> tuple[list[int], str, int]:
@@ -87,10 +90,11 @@ def count(elf: Path, lib: Path) -> tuple[list[int], str, int]:
 
 
 def main() -> int:
+    profile = sys.argv[sys.argv.index("--profile") + 1] if "--profile" in sys.argv else "firmware"
     lib = plugin()
     with tempfile.TemporaryDirectory() as t:
         ref_elf = build_reference(Path(t))
-        ours_elf = build_stapes()
+        ours_elf = build_stapes(profile)
         rows = []
         for name, elf in [("reference C (arm-none-eabi-gcc -O2)", ref_elf), ("stapes (firmware profile)", ours_elf)]:
             windows, stdout, text = count(elf, lib)

@@ -91,11 +91,12 @@ impl Filterbank {
             let bins = spectrum[a..b].iter().zip(&self.weights[a..b]).zip(&self.unweights[a..b]);
             for ((x, &w), &u) in bins {
                 let (r, i) = (x.r as i32, x.i as i32);
-                // int32 in the reference (it wraps only for −32768 in both parts); widened to uint64 by sign
-                // extension, as C converts an int32 to uint64.
-                let energy = (r * r).wrapping_add(i * i) as i64 as u64;
-                weight_acc = weight_acc.wrapping_add((w as i64 as u64).wrapping_mul(energy));
-                unweight_acc = unweight_acc.wrapping_add((u as i64 as u64).wrapping_mul(energy));
+                // int32 in the reference (it wraps only for −32768 in both parts), then widened to uint64 by sign
+                // extension and multiplied modulo 2^64: the same bits as a signed 32 × 32 → 64 product, which
+                // cannot overflow (|weight| ≤ 2^15, |energy| ≤ 2^31) and is one instruction on a Cortex-M.
+                let energy = (r * r).wrapping_add(i * i) as i64;
+                weight_acc = weight_acc.wrapping_add((w as i64 * energy) as u64);
+                unweight_acc = unweight_acc.wrapping_add((u as i64 * energy) as u64);
             }
             self.work[chan] = weight_acc;
             weight_acc = unweight_acc;
