@@ -141,3 +141,25 @@ def test_micro_speech_steps_20_ms() -> None:
     assert a.shape[1] == (x.size - 480) // 320 + 1
     assert b.shape[1] == (x.size - 480) // 160 + 1
     assert stapes.micro_presets() == ["micro-wakeword", "micro-speech"]
+
+
+def test_batches_lists_and_streams_equal_single_extraction() -> None:
+    s = _signals()
+    rows = np.stack([s["noise"], s["tones"], s["quiet"]])
+    single = [stapes.extract(r, "micro-wakeword") for r in rows]
+    np.testing.assert_array_equal(stapes.extract(rows, "micro-wakeword"), np.stack(single))
+    for got, want in zip(stapes.extract(list(rows), "micro-wakeword"), single):
+        np.testing.assert_array_equal(got, want)
+    # The streaming front end, fed uneven chunks, gives the same u16 frames as one extraction.
+    from stapes import _native
+
+    x = s["speech"]
+    u16 = stapes.extract(x, stapes.MicroConfig.preset("micro-wakeword").replace(output="u16"))
+    stream = _native.MicroStream(_native.micro_preset_json("micro-wakeword"))
+    parts, pos, k = [], 0, 0
+    while pos < x.size:
+        n = [1, 159, 480, 7, 1000][k % 5]
+        parts.append(stream.push(x[pos : pos + n]))
+        pos += n
+        k += 1
+    np.testing.assert_array_equal(np.concatenate(parts).T, u16)
