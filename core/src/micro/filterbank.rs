@@ -20,11 +20,11 @@ fn freq_to_mel(freq: f32) -> f32 {
 
 /// Tables (built once, in f32 as the reference builds them) and the 64-bit work row.
 pub struct Filterbank {
-    channels: usize,
+    pub(super) channels: usize,
     /// First bin of each of the `channels + 1` accumulation ranges; the last range ends at `end_index`.
-    channel_starts: [u16; MAX_CHANNELS + 2],
-    weights: [i16; MAX_BINS],
-    unweights: [i16; MAX_BINS],
+    pub(super) channel_starts: [u16; MAX_CHANNELS + 2],
+    pub(super) weights: [i16; MAX_BINS],
+    pub(super) unweights: [i16; MAX_BINS],
     work: [u64; MAX_CHANNELS + 1],
 }
 

@@ -115,6 +115,14 @@ impl MicroFrontend {
         let channels = self.config.channels as usize;
         let signal = &mut self.signal[..channels];
         self.filterbank.apply(&self.spectrum[..bins], input_shift, signal);
+        self.finish_frame();
+    }
+
+    /// The stateful end of a frame, on `self.signal` (the filterbank's square roots): noise reduction, PCAN and
+    /// the log, into `self.output`.
+    fn finish_frame(&mut self) {
+        let channels = self.config.channels as usize;
+        let signal = &mut self.signal[..channels];
         self.noise.apply(signal);
         if let Some(pcan) = &self.pcan {
             pcan.apply(signal, &self.noise.estimate[..channels]);
@@ -129,12 +137,39 @@ impl MicroFrontend {
     }
 }
 
-/// Offline extraction: every frame of `samples`, frame after frame (`n_frames × channels`, row-major), computed
-/// by the streaming front end itself, so it equals streaming for any chunking.
+/// Offline extraction: every frame of `samples`, frame after frame (`n_frames × channels`, row-major). The
+/// stateless part of each frame runs sixteen frames at a time ([`super::batch`]), the stateful part frame by
+/// frame; the frames equal the streaming front end's for any chunking (the tests check it).
 #[cfg(feature = "alloc")]
 pub fn extract_u16(config: &MicroConfig, samples: &[i16]) -> Result<alloc::vec::Vec<u16>, ConfigError> {
+    use super::batch::{BatchScratch, LANES, stateless};
+
     let mut fe = alloc::boxed::Box::new(MicroFrontend::new(config)?);
-    let mut out = alloc::vec::Vec::with_capacity(config.n_frames(samples.len()) * config.channels as usize);
-    fe.push(samples, &mut |f| out.extend_from_slice(f));
+    let n_frames = config.n_frames(samples.len());
+    let (size, step, channels) = (fe.size, fe.step, config.channels as usize);
+    let mut out = alloc::vec::Vec::with_capacity(n_frames * channels);
+    let window = |t: usize| &samples[t * step..t * step + size];
+    let mut t = 0;
+    if n_frames >= LANES {
+        let mut scratch = BatchScratch::new(fe.fft_size);
+        let mut roots = alloc::boxed::Box::new([[0u32; MAX_CHANNELS]; LANES]);
+        while t + LANES <= n_frames {
+            let frames: [&[i16]; LANES] = core::array::from_fn(|l| window(t + l));
+            stateless(&frames, &fe.coefficients[..size], &fe.fft, &fe.filterbank, &mut scratch, &mut roots);
+            for root in roots.iter() {
+                fe.signal[..channels].copy_from_slice(&root[..channels]);
+                fe.finish_frame();
+                out.extend_from_slice(&fe.output[..channels]);
+            }
+            t += LANES;
+        }
+    }
+    for t in t..n_frames {
+        // The scalar path on the rest: a full window in, one frame out.
+        fe.input[..size].copy_from_slice(window(t));
+        fe.input_used = size;
+        fe.compute_frame();
+        out.extend_from_slice(&fe.output[..channels]);
+    }
     Ok(out)
 }

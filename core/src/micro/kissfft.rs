@@ -15,11 +15,11 @@ pub struct Cpx {
     pub i: i16,
 }
 
-const MAX_COMPLEX: usize = MAX_WINDOW / 2;
+pub(super) const MAX_COMPLEX: usize = MAX_WINDOW / 2;
 const MAX_FACTORS: usize = 16;
 
 #[inline]
-fn sround(x: i32) -> i16 {
+pub(super) fn sround(x: i32) -> i16 {
     (x.wrapping_add(1 << 14) >> 15) as i16
 }
 
@@ -63,10 +63,10 @@ fn cexp(phase: f64) -> Cpx {
 
 /// One butterfly stage: radix `p`, `m` outputs per leg, its twiddles from `tw_offset` in the stage table.
 #[derive(Clone, Copy, Default)]
-struct Stage {
-    p: u16,
-    m: u16,
-    tw_offset: u16,
+pub(super) struct Stage {
+    pub(super) p: u16,
+    pub(super) m: u16,
+    pub(super) tw_offset: u16,
 }
 
 /// A forward real FFT of a power-of-two length with its twiddles (`kiss_fftr_cfg`) and working buffer.
@@ -77,14 +77,14 @@ struct Stage {
 /// where each leaf reads its input, and per stage its twiddles laid out in the order the butterflies use them.
 pub struct KissFftr {
     /// Length of the complex transform (half the real length).
-    ncfft: usize,
-    stages: [Stage; MAX_FACTORS],
-    n_stages: usize,
+    pub(super) ncfft: usize,
+    pub(super) stages: [Stage; MAX_FACTORS],
+    pub(super) n_stages: usize,
     /// `perm[j]`: the complex input (pair of real samples) the `j`-th leaf output copies.
-    perm: [u16; MAX_COMPLEX],
+    pub(super) perm: [u16; MAX_COMPLEX],
     /// Each stage's twiddles `tw[q·k·fstride]` for legs q = 1..p, k = 0..m, leg-major.
-    stage_twiddles: [Cpx; 2 * MAX_COMPLEX],
-    super_twiddles: [Cpx; MAX_COMPLEX / 2],
+    pub(super) stage_twiddles: [Cpx; 2 * MAX_COMPLEX],
+    pub(super) super_twiddles: [Cpx; MAX_COMPLEX / 2],
     tmp: [Cpx; MAX_COMPLEX],
 }
 

@@ -3,6 +3,8 @@
 //! reference's `uint16` values bit for bit. A second kind of pipeline next to the float one, with its own
 //! [`MicroConfig`]; one algorithm per file, each named after the reference file it follows.
 
+#[cfg(feature = "alloc")]
+mod batch;
 mod config;
 mod filterbank;
 mod frontend;
