@@ -26,7 +26,7 @@ struct SystemDep {
     present: fn() -> bool,
 }
 
-const SYSTEM_DEPS: [SystemDep; 5] = [
+const SYSTEM_DEPS: [SystemDep; 7] = [
     SystemDep { package: "qemu-system-arm", present: || on_path("qemu-system-arm") },
     SystemDep {
         package: "binutils-arm-none-eabi",
@@ -34,6 +34,10 @@ const SYSTEM_DEPS: [SystemDep; 5] = [
     },
     SystemDep { package: "gcc", present: || on_path("gcc") },
     SystemDep { package: "nodejs", present: || on_path("node") },
+    // The TFLite Micro golden data (tools/golden/make_micro_golden.py): speech, and the reference C built from
+    // the pymicro-features sdist.
+    SystemDep { package: "espeak-ng", present: || on_path("espeak-ng") },
+    SystemDep { package: "g++", present: || on_path("g++") },
     // Debian's python3 lacks `venv`/`ensurepip` until python3-venv is installed.
     SystemDep {
         package: "python3-venv",
