@@ -114,6 +114,13 @@ impl MicroStream {
         (frame.map(|f| f.to_vec()).unwrap_or_default(), read)
     }
 
+    /// [`process_samples`](Self::process_samples) with the features as pymicro-features gives them: floats,
+    /// `u16 × 0.0390625`.
+    fn process_samples_float(&mut self, audio: &[u8]) -> (Vec<f64>, usize) {
+        let (u, read) = self.process_samples(audio);
+        (u.into_iter().map(|v| micro::to_float(v) as f64).collect(), read)
+    }
+
     /// Feeds int16 or float32 samples; returns the frames they complete as uint16 `(n_frames, channels)`.
     fn push<'py>(&mut self, py: Python<'py>, audio: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyArray2<u16>>> {
         let pcm = to_pcm(py, audio)?;

@@ -22,7 +22,6 @@ from .. import _native
 __all__ = ["MicroFrontend", "MicroFrontendOutput"]
 
 _BYTES_PER_CHUNK = 320
-_FLOAT32_SCALE = 0.0390625
 
 
 @dataclass
@@ -34,7 +33,11 @@ class MicroFrontendOutput:
 
 
 def _chunk(audio: object) -> bytes:
-    if isinstance(audio, bytes):
+    if type(audio) is bytes:
+        if len(audio) >= _BYTES_PER_CHUNK:
+            return audio[:_BYTES_PER_CHUNK] if len(audio) > _BYTES_PER_CHUNK else audio
+        data = audio
+    elif isinstance(audio, bytes):
         data = audio
     elif isinstance(audio, (bytearray, memoryview)):
         # CPython's "y#" refuses mutable or releasable buffers with this message.
@@ -61,8 +64,8 @@ class MicroFrontend:
 
     def process_samples(self, audio: bytes) -> MicroFrontendOutput:
         """Process 16Khz 16-bit audio samples."""
-        features, samples_read = self._stream.process_samples(_chunk(audio))
-        return MicroFrontendOutput([v * _FLOAT32_SCALE for v in features], samples_read)
+        features, samples_read = self._stream.process_samples_float(_chunk(audio))
+        return MicroFrontendOutput(features, samples_read)
 
     def reset(self) -> None:
         """Reset state."""
