@@ -129,6 +129,12 @@ def test_bad_input_is_refused_clearly() -> None:
     with pytest.raises(stapes.ConfigError) as c:
         stapes.MicroConfig('{"sample_rate": "x"}')
     assert c.value.field == "sample_rate"
+    # Byte-swapped and strided int16 are the same samples.
+    x = _signals()["noise"]
+    want = stapes.extract(x, "micro-wakeword")
+    np.testing.assert_array_equal(stapes.extract(x.astype(">i2"), "micro-wakeword"), want)
+    doubled = np.repeat(x, 2)[::2]
+    np.testing.assert_array_equal(stapes.extract(doubled, "micro-wakeword"), want)
     # Too short for one window: no frames, not an error.
     assert stapes.extract(np.zeros(100, np.int16), "micro-wakeword").shape == (40, 0)
 

@@ -108,8 +108,9 @@ def pcm(y: ArrayLike, what: str = "audio") -> NDArray[Any]:
     """``y`` as a contiguous 1-D int16 or float32 array (float64 becomes float32 first, as for every preset; the
     core then turns floats into int16 by its one rule, ``clip(x · 32768)`` truncated toward zero)."""
     a = np.asarray(y)
-    if a.dtype == np.int16:
-        return np.ascontiguousarray(a)
+    if a.dtype.kind == "i" and a.dtype.itemsize == 2:
+        # Native byte order and C order (a byte-swapped or strided int16 array is copied).
+        return np.ascontiguousarray(a, dtype=np.int16)
     if a.dtype.kind == "f":
         with np.errstate(over="ignore"):
             return np.require(a, dtype=np.float32, requirements=["C_CONTIGUOUS", "ALIGNED"])
