@@ -5,7 +5,7 @@
 //! The reference pads every channel's weights to blocks of four aligned bins (zeros); those zero weights add
 //! nothing to the 64-bit sums, so the tables here hold each bin's weight once, indexed by bin.
 
-use super::config::{MAX_CHANNELS, MAX_WINDOW, MicroConfig, msb32};
+use super::config::{MAX_CHANNELS, MAX_WINDOW, MicroConfig};
 use super::kissfft::Cpx;
 use crate::error::ConfigError;
 
@@ -102,8 +102,8 @@ impl Filterbank {
             weight_acc = unweight_acc;
             unweight_acc = 0;
         }
-        for (o, w) in out.iter_mut().zip(&self.work[1..=self.channels]) {
-            *o = sqrt64(*w) >> scale_down_shift;
+        for (o, w) in out.chunks_mut(GROUP).zip(self.work[1..=self.channels].chunks(GROUP)) {
+            sqrt_group(w, o, scale_down_shift);
         }
     }
 
@@ -113,13 +113,71 @@ impl Filterbank {
     }
 }
 
-/// The reference's `Sqrt32`: bit-by-bit integer square root, rounded to nearest (saturating at 0xFFFF).
-pub fn sqrt32(mut num: u32) -> u16 {
+/// Square roots taken side by side: independent chains an out-of-order processor overlaps. On 32-bit Arm (the
+/// Cortex-M33: in order, thirteen general registers) four 64-bit chains spill and cost more instructions than
+/// they save, so it takes one at a time there. The results are the same either way (see [`sqrt_group`]).
+#[cfg(target_arch = "arm")]
+const GROUP: usize = 1;
+#[cfg(not(target_arch = "arm"))]
+const GROUP: usize = 4;
+
+/// `sqrt64(w[i]) >> shift` for up to [`GROUP`] values at once. The bit-by-bit root may start at any power of four
+/// at or above the largest power of four ≤ the value: the extra leading steps leave the remainder and the root
+/// untouched (the root is still zero). So one start, the group's largest, serves every member, and each gets
+/// exactly the reference's remainder and root; the rounding then saturates as the reference function for that
+/// member's own size would (`Sqrt32` at 0xFFFF, `Sqrt64` at 0xFFFF_FFFF).
+fn sqrt_group(w: &[u64], out: &mut [u32], shift: u32) {
+    let mut num = [0u64; GROUP];
+    num[..w.len()].copy_from_slice(w);
+    let largest = num.iter().fold(0, |a, &b| a.max(b));
+    let mut res = [0u64; GROUP];
+    if largest != 0 {
+        // The largest power of four ≤ `largest`.
+        let mut bit = 1u64 << ((63 - largest.leading_zeros()) & !1);
+        if largest >> 32 == 0 {
+            // All below 2^32: 32-bit arithmetic, as `Sqrt32`.
+            let mut n32: [u32; GROUP] = core::array::from_fn(|i| num[i] as u32);
+            let mut r32 = [0u32; GROUP];
+            let mut b32 = bit as u32;
+            while b32 != 0 {
+                for i in 0..GROUP {
+                    let t = r32[i] + b32;
+                    let ge = n32[i] >= t;
+                    n32[i] -= if ge { t } else { 0 };
+                    r32[i] = (r32[i] >> 1) + if ge { b32 } else { 0 };
+                }
+                b32 >>= 2;
+            }
+            num = core::array::from_fn(|i| n32[i] as u64);
+            res = core::array::from_fn(|i| r32[i] as u64);
+        } else {
+            while bit != 0 {
+                for i in 0..GROUP {
+                    let t = res[i] + bit;
+                    let ge = num[i] >= t;
+                    num[i] -= if ge { t } else { 0 };
+                    res[i] = (res[i] >> 1) + if ge { bit } else { 0 };
+                }
+                bit >>= 2;
+            }
+        }
+    }
+    for (i, o) in out.iter_mut().enumerate() {
+        let max = if w[i] >> 32 == 0 { 0xFFFF } else { 0xFFFF_FFFF };
+        let r = if num[i] > res[i] && res[i] != max { res[i] + 1 } else { res[i] };
+        *o = (r as u32) >> shift;
+    }
+}
+
+/// The reference's `Sqrt32`, line for line: bit-by-bit integer square root, rounded to nearest (saturating at
+/// 0xFFFF). The tests' oracle for [`sqrt_group`] and the batch path's root.
+#[cfg(test)]
+pub(super) fn sqrt32(mut num: u32) -> u16 {
     if num == 0 {
         return 0;
     }
     let mut res = 0u32;
-    let max_bit_number = (32 - msb32(num)) | 1;
+    let max_bit_number = (32 - super::config::msb32(num)) | 1;
     let mut bit = 1u32 << (31 - max_bit_number);
     let mut iterations = (31 - max_bit_number) / 2 + 1;
     while iterations > 0 {
@@ -137,8 +195,9 @@ pub fn sqrt32(mut num: u32) -> u16 {
     res as u16
 }
 
-/// The reference's `Sqrt64`.
-pub fn sqrt64(mut num: u64) -> u32 {
+/// The reference's `Sqrt64`, line for line (the tests' oracle).
+#[cfg(test)]
+pub(super) fn sqrt64(mut num: u64) -> u32 {
     if num >> 32 == 0 {
         return sqrt32(num as u32) as u32;
     }
@@ -164,6 +223,34 @@ pub fn sqrt64(mut num: u64) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn grouped_roots_equal_the_reference_one_by_one() {
+        let mut s = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            s
+        };
+        for _ in 0..20_000 {
+            let n = (next() % 4 + 1) as usize;
+            // Mixed magnitudes in one group, zeros and the saturation edges included.
+            let w: [u64; GROUP] = core::array::from_fn(|i| match next() % 6 {
+                0 => 0,
+                1 => 0xFFFF_FFFF - (i as u64),
+                2 => next() >> (next() % 64),
+                3 => (next() >> 32) as u32 as u64,
+                _ => next() >> 20,
+            });
+            let shift = (next() % 16) as u32;
+            let mut got = [0u32; GROUP];
+            sqrt_group(&w[..n], &mut got[..n], shift);
+            for i in 0..n {
+                assert_eq!(got[i], sqrt64(w[i]) >> shift, "{:?} {i}", &w[..n]);
+            }
+        }
+    }
 
     #[test]
     fn integer_sqrt_rounds_to_nearest() {
