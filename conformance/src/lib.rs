@@ -18,6 +18,14 @@ impl Hash {
         Hash(0xcbf2_9ce4_8422_2325)
     }
 
+    fn add_u16(&mut self, values: &[u16]) {
+        for v in values {
+            for b in v.to_le_bytes() {
+                self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+            }
+        }
+    }
+
     fn add(&mut self, values: &[f32]) {
         for v in values {
             for b in v.to_bits().to_le_bytes() {
@@ -103,6 +111,7 @@ pub fn run(report: &mut dyn FnMut(&str, u64)) {
         report(join(&mut tag, name, "/stream"), h.0);
     }
     run_resamplings(report);
+    run_micro(report);
 }
 
 /// The resamplings hashed: the common file rates to the presets' 16 kHz (a 160/441 ratio, an integer decimation and
@@ -136,6 +145,34 @@ fn run_resamplings(report: &mut dyn FnMut(&str, u64)) {
         n += stream.flush(&mut out[n..]).expect("output sized for the whole signal");
         let mut h = Hash::new();
         h.add(&out[..n]);
+        let mut tag = [0u8; 32];
+        report(join(&mut tag, name, "/stream"), h.0);
+    }
+}
+
+/// The TFLite Micro presets (integer pipelines, `u16` out): offline, and streamed in the same uneven chunks; the
+/// signal goes through the core's one float → int16 rule first.
+fn run_micro(report: &mut dyn FnMut(&str, u64)) {
+    for name in stapes_core::preset::MICRO_NAMES {
+        let config = stapes_core::preset::micro_preset(name).expect("micro preset names are micro presets");
+        let x = signal(config.sample_rate as usize * 13 / 10, config.sample_rate);
+        let mut pcm = alloc::vec![0i16; x.len()];
+        stapes_core::pcm::f32_slice_to_i16(&x, &mut pcm).expect("the signal is finite");
+        let f = stapes_core::micro::extract_u16(&config, &pcm).expect("presets are valid");
+        let mut h = Hash::new();
+        h.add_u16(&f);
+        report(name, h.0);
+
+        let mut fe = alloc::boxed::Box::new(stapes_core::micro::MicroFrontend::new(&config).expect("valid"));
+        let mut h = Hash::new();
+        let mut rest = &pcm[..];
+        let mut step = 1usize;
+        while !rest.is_empty() {
+            let (chunk, tail) = rest.split_at(step.min(rest.len()));
+            fe.push(chunk, &mut |frame| h.add_u16(frame));
+            rest = tail;
+            step = (step * 7 + 3) % 1021 + 1;
+        }
         let mut tag = [0u8; 32];
         report(join(&mut tag, name, "/stream"), h.0);
     }

@@ -17,8 +17,10 @@ mod framing;
 pub mod lane;
 mod log;
 pub mod mel;
+pub mod micro;
 #[cfg(feature = "alloc")]
 mod offline;
+pub mod pcm;
 mod plan;
 pub mod preset;
 pub mod resample;

@@ -7,10 +7,54 @@ use crate::config::{
     Affine, Align, Config, Framing, Lifter, Log, Mel, MelNorm, MelScale, Mfcc, Normalize, Padding, Scalars,
     SpectrumKind, TriangleDomain, Window, WindowKind,
 };
+use crate::micro::{MicroConfig, MicroOutput};
 
 /// The preset names, in a stable order.
 pub const NAMES: [&str; 8] =
     ["whisper-80", "whisper-128", "yamnet", "vggish", "kaldi-fbank", "kaldi-mfcc", "librosa-mel", "librosa-mfcc"];
+
+/// The TFLite Micro front-end presets ([`micro_preset`]), integer pipelines with their own [`MicroConfig`].
+pub const MICRO_NAMES: [&str; 2] = ["micro-wakeword", "micro-speech"];
+
+/// The TFLite Micro front-end preset called `name`, if there is one.
+pub fn micro_preset(name: &str) -> Option<MicroConfig> {
+    Some(match name {
+        "micro-wakeword" => micro_wakeword(),
+        "micro-speech" => MicroConfig { step_ms: 20, ..micro_wakeword() },
+        _ => return None,
+    })
+}
+
+/// microWakeWord's features, as `pymicro-features` 2.0.2 computes them (its `src/micro_features.cpp`
+/// `init_cfg`, which ESPHome's `micro_wake_word` also sets): 16 kHz, 30 ms window, 10 ms step, 40 channels,
+/// 125–7500 Hz; noise reduction with 10 smoothing bits, even 0.025, odd 0.06, minimum signal 0.05; PCAN on with
+/// strength 0.95, offset 80, 21 gain bits; log on with scale shift 6. Output: pymicro-features' float scale.
+///
+/// `micro-speech` is TFLite Micro's micro_speech example: the same settings with a 20 ms step
+/// (`kFeatureSliceDurationMs = 30`, `kFeatureSliceStrideMs = 20`, `kFeatureSliceSize = 40` in its
+/// `micro_model_settings.h`, the front-end values in `micro_features_generator.cc`; the newer signal-library
+/// version, `audio_preprocessor.py`'s `FeatureParams`, keeps them).
+fn micro_wakeword() -> MicroConfig {
+    MicroConfig {
+        sample_rate: 16_000,
+        window_ms: 30,
+        step_ms: 10,
+        channels: 40,
+        lower_band_hz: 125.0,
+        upper_band_hz: 7500.0,
+        smoothing_bits: 10,
+        even_smoothing: 0.025,
+        odd_smoothing: 0.06,
+        min_signal_remaining: 0.05,
+        enable_pcan: true,
+        pcan_strength: 0.95,
+        pcan_offset: 80.0,
+        gain_bits: 21,
+        enable_log: true,
+        scale_shift: 6,
+        output: MicroOutput::Float,
+    }
+}
 
 /// The preset called `name`, if there is one.
 pub fn preset(name: &str) -> Option<Config> {
@@ -182,5 +226,10 @@ mod tests {
             c.validate().unwrap_or_else(|e| panic!("{name}: {e}"));
         }
         assert!(preset("whisper").is_none());
+        for name in MICRO_NAMES {
+            let c = micro_preset(name).unwrap();
+            c.validate().unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert!(preset(name).is_none());
+        }
     }
 }

@@ -10,6 +10,7 @@ pub mod errors;
 pub mod extract;
 pub mod lanes;
 pub mod layout;
+pub mod micro;
 pub mod resample;
 pub mod stft;
 pub mod stream;
@@ -30,6 +31,8 @@ mod native {
     use super::extract::Offline;
     #[pymodule_export]
     use super::lanes::{lane_choice, set_lanes};
+    #[pymodule_export]
+    use super::micro::{MicroStream, micro_canonical_json, micro_extract, micro_preset_json, micro_presets};
     #[pymodule_export]
     use super::resample::resample;
     #[pymodule_export]

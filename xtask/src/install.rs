@@ -27,7 +27,7 @@ struct SystemDep {
     present: fn() -> bool,
 }
 
-const SYSTEM_DEPS: [SystemDep; 8] = [
+const SYSTEM_DEPS: [SystemDep; 10] = [
     SystemDep { package: "qemu-system-arm", present: || on_path("qemu-system-arm") },
     SystemDep {
         package: "binutils-arm-none-eabi",
@@ -46,6 +46,10 @@ const SYSTEM_DEPS: [SystemDep; 8] = [
     },
     SystemDep { package: "qemu-user", present: || on_path("qemu-aarch64") },
     SystemDep { package: "nodejs", present: || on_path("node") },
+    // The TFLite Micro golden data (tools/golden/make_micro_golden.py): speech, and the reference C built from
+    // the pymicro-features sdist.
+    SystemDep { package: "espeak-ng", present: || on_path("espeak-ng") },
+    SystemDep { package: "g++", present: || on_path("g++") },
     // Debian's python3 lacks `venv`/`ensurepip` until python3-venv is installed.
     SystemDep {
         package: "python3-venv",

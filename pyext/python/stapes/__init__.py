@@ -16,6 +16,11 @@ the docstrings of ``stapes.Config``):
   (2048 periodic Hann, hop 512, zero-padded centred frames, Slaney mel 0-11025 Hz, 128 bands, dB with
   ``top_db=80`` over the utterance; MFCC 20, orthonormal DCT-II). Utterance-normalised: offline only.
 
+- ``micro-wakeword``, ``micro-speech``: the TFLite Micro front end (microWakeWord's ``pymicro-features``; TFLite
+  Micro's micro_speech), integer-only and bit-exact: int16 PCM (or floats, by ``clip(x * 32768)`` truncated), 30 ms
+  windows every 10 / 20 ms, 40 channels 125-7500 Hz, noise reduction, PCAN, log. Configs are ``MicroConfig``s
+  (``stapes.micro_presets()``); ``extract`` gives ``(40, n_frames)`` in pymicro-features' float scale.
+
 Every preset takes audio in [-1, 1] at its sample rate; ``stapes.extract(y, cfg, sr=44100)`` resamples other rates
 (8-48 kHz) to it with ``stapes.resample``, the same bits on every platform. ``stapes.compat`` holds drop-ins with the
 signatures of librosa, Whisper and ``torchaudio.compliance.kaldi``.
@@ -38,6 +43,7 @@ from ._core import (
 )
 from ._files import extract_file, read_audio
 from ._info import info, set_lanes
+from ._micro import MicroConfig, micro_presets
 from ._native import __version__
 
 
@@ -61,7 +67,9 @@ __all__ = [
     "__version__",
     "extract",
     "extract_file",
+    "MicroConfig",
     "info",
+    "micro_presets",
     "presets",
     "read_audio",
     "resample",

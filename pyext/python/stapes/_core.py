@@ -10,7 +10,7 @@ from typing import Any, Union, cast
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from . import _native
+from . import _micro, _native
 from ._native import ConfigError, NonFiniteError, NotStreamableError
 
 __all__ = [
@@ -358,6 +358,10 @@ def extract(
     >>> stapes.extract(y, "whisper-80").shape
     (80, 100)
     """
+    if _micro.is_micro(config):
+        if with_scalars:
+            raise ValueError("the TFLite Micro front end has no per-frame scalars")
+        return _micro.extract(y, cast(Any, config), sr)
     cfg = _resolve(config)
     y = _to_rate(cfg, y, sr, resample)
     # A numpy array is never a list of signals: the common call skips that test.

@@ -6,12 +6,14 @@
   ``pad_or_trim`` and the audio constants.
 - ``stapes.compat.kaldi``: ``fbank`` and ``mfcc`` with ``torchaudio.compliance.kaldi``'s options and
   ``(frames, bins)`` output, numpy only.
+- ``stapes.compat.micro_features``: ``MicroFrontend`` of ``pymicro_features`` (the TFLite Micro front end
+  microWakeWord trains on), bit for bit.
 """
 
 import importlib
 from typing import Any
 
-__all__ = ["kaldi", "librosa", "whisper"]
+__all__ = ["kaldi", "librosa", "micro_features", "whisper"]
 
 
 def __getattr__(name: str) -> Any:
