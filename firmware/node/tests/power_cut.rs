@@ -9,7 +9,7 @@ use std::ops::Range;
 
 use embassy_futures::block_on;
 use stapes_core::preset;
-use stapes_node::protocol::{InfoEp, NodeSettings, SettingsGet, SettingsOrigin, SettingsSet, WireError};
+use stapes_node::protocol::{InfoEp, NodeSettings, SettingsGet, SettingsOrigin, SettingsReset, SettingsSet, WireError};
 use stapes_node::{Memory, Node, SECTOR, settings};
 
 fn settings_with_gain(gain: f32) -> NodeSettings {
@@ -183,4 +183,114 @@ fn another_schema_version_or_refused_settings_give_defaults_with_the_reason() {
     let mut flash = Flash::new();
     store_record(&mut flash, current, &settings_with_gain(2.0));
     assert_eq!(boot_and_read(&mut memory, &mut flash, &clock), (settings_with_gain(2.0), SettingsOrigin::Stored));
+}
+
+/// Boots on `flash` and resets the settings to the defaults; the node's answer.
+fn reset(memory: &mut Memory, flash: &mut Flash, range: Range<u32>, clock: &TestClock) -> bool {
+    let mut node = block_on(Node::boot(memory, flash, range, clock, IDENTITY));
+    let (msg, _) = call::<SettingsReset>(&mut node, 1, &());
+    match answer::<SettingsReset>(&msg, 1) {
+        Ok(_) => true,
+        Err(WireError::Storage(_)) => false,
+        Err(e) => panic!("{e:?}"),
+    }
+}
+
+/// After power comes back: the settings are `old` or `new`, read from flash (`info` says `Stored`).
+fn old_or_new(
+    memory: &mut Memory,
+    flash: &mut Flash,
+    range: Range<u32>,
+    clock: &TestClock,
+    old: &NodeSettings,
+    new: &NodeSettings,
+    what: &str,
+) -> bool {
+    let (got, origin) = boot_and_read_in(memory, flash, range, clock);
+    assert_eq!(origin, SettingsOrigin::Stored, "{what}");
+    assert!(got == *old || got == *new, "{what}: neither the old nor the new settings");
+    got == *new
+}
+
+/// Cuts during `settings/reset`, and during the recovery from an earlier cut (two cuts in a row: the write after a
+/// cut repairs the half-written page, a boot does not): after each, once power is back, the node boots with the old
+/// or the new settings, read from flash (`info` says `Stored`), never garbage and never the defaults of an empty
+/// store. With the update test above, more than 10,000 cut points.
+#[test]
+fn cuts_during_a_reset_and_during_the_repair_after_a_cut_leave_old_or_new_settings() {
+    let range = 0..2 * SECTOR as u32;
+    let mut memory = Box::new(Memory::new());
+    let clock = TestClock::default();
+    let defaults = settings::defaults();
+    let mut new = settings::defaults();
+    new.config = preset("kaldi-mfcc").unwrap();
+    let after = settings_with_gain(3.0);
+
+    let (mut reset_cuts, mut repair_cuts, mut repairs, mut reset_new) = (0usize, 0usize, 0usize, 0usize);
+    let mut base = Flash::new();
+    for history in 1..=60u16 {
+        let old = settings_with_gain(1.0 + f32::from(history) / 64.0);
+        assert!(set(&mut memory, &mut base, range.clone(), &clock, &old));
+        if history % 2 != 0 {
+            continue;
+        }
+
+        // A reset cut at every byte it writes or erases (every 11th where it erases a page).
+        let mut probe = base.clone();
+        assert!(reset(&mut memory, &mut probe, range.clone(), &clock));
+        let stride = if erased_bytes(&base, &probe) > 0 { 11 } else { 1 };
+        for cut in (0..).step_by(stride) {
+            let mut flash = base.clone();
+            flash.cut_after(Some(cut));
+            if reset(&mut memory, &mut flash, range.clone(), &clock) {
+                assert!(!flash.was_cut());
+                break;
+            }
+            reset_cuts += 1;
+            flash.restore_power();
+            let what = format!("history {history}, reset cut {cut}");
+            reset_new +=
+                usize::from(old_or_new(&mut memory, &mut flash, range.clone(), &clock, &old, &defaults, &what));
+        }
+
+        // Two cuts in a row: an update cut at every 5th byte, then the next update — whose first work is
+        // sequential-storage's repair of the half-written page (a boot after a cut writes nothing) — cut at every
+        // 2nd byte. After power comes back the settings are those the first cut left or the second update's.
+        if history % 8 != 0 {
+            continue;
+        }
+        for cut in (0..).step_by(5) {
+            let mut cut_once = base.clone();
+            cut_once.cut_after(Some(cut));
+            if set(&mut memory, &mut cut_once, range.clone(), &clock, &new) {
+                break;
+            }
+            cut_once.restore_power();
+            let mut booted = cut_once.clone();
+            let what = format!("history {history}, update cut {cut}");
+            let left = if old_or_new(&mut memory, &mut booted, range.clone(), &clock, &old, &new, &what) {
+                new.clone()
+            } else {
+                old.clone()
+            };
+            repairs += usize::from(booted.bytes() == cut_once.bytes());
+            for second in (0..).step_by(2) {
+                let mut flash = cut_once.clone();
+                flash.cut_after(Some(second));
+                if set(&mut memory, &mut flash, range.clone(), &clock, &after) {
+                    break;
+                }
+                repair_cuts += 1;
+                flash.restore_power();
+                let what = format!("history {history}, update cut {cut}, second cut {second}");
+                old_or_new(&mut memory, &mut flash, range.clone(), &clock, &left, &after, &what);
+            }
+        }
+    }
+    println!(
+        "{reset_cuts} cuts during resets ({reset_new} left the defaults stored), {repair_cuts} second cuts after \
+         {repairs} first cuts whose boot wrote nothing"
+    );
+    assert!(reset_cuts + repair_cuts >= 7_500, "{reset_cuts} + {repair_cuts} cut points");
+    assert!(repairs > 0 && repair_cuts > 0);
 }
