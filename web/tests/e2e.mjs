@@ -307,6 +307,23 @@ await check("file analysis of a WAV file", async () => {
   await page.locator("#files").screenshot({ path: path.join(shots, "file-analysis.png") });
 });
 
+await check("file analysis of a 44.1 kHz WAV resamples it to the preset's rate and says so", async () => {
+  // 1 s of a 1 kHz tone at 44.1 kHz: whisper-80 runs at 16 kHz, so 16,000 samples and 100 frames, not 275.
+  const sr = 44100, n = 44100;
+  const wav = Buffer.alloc(44 + 2 * n);
+  wav.write("RIFF", 0); wav.writeUInt32LE(36 + 2 * n, 4); wav.write("WAVE", 8);
+  wav.write("fmt ", 12); wav.writeUInt32LE(16, 16); wav.writeUInt16LE(1, 20); wav.writeUInt16LE(1, 22);
+  wav.writeUInt32LE(sr, 24); wav.writeUInt32LE(2 * sr, 28); wav.writeUInt16LE(2, 32); wav.writeUInt16LE(16, 34);
+  wav.write("data", 36); wav.writeUInt32LE(2 * n, 40);
+  for (let i = 0; i < n; i++) wav.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * 1000 * i) / sr)), 44 + 2 * i);
+  await page.locator('#files input[type="file"]').setInputFiles({ name: "tone44k.wav", mimeType: "audio/wav", buffer: wav });
+  await page.waitForFunction(() => document.getElementById("files-status")?.textContent.includes("tone44k.wav"));
+  const text = await page.locator("#files-status").textContent();
+  if (!text.includes("44100 Hz, resampled to 16000 Hz") || !text.includes("100 frames × 80 features (whisper-80)")) {
+    throw new Error(text);
+  }
+});
+
 await check("scalars stream: time plots and the RMS meter", async () => {
   await page.evaluate(() => {
     const area = document.getElementById("config-json");

@@ -19,21 +19,44 @@ pub fn FileAnalysis() -> impl IntoView {
     let features = StoredValue::new_local(None::<Recording>);
     let canvas = NodeRef::<Canvas>::new();
 
+    // Audio resampled to a preset's rate, kept for the file it came from: (file number, rate, samples).
+    let resampled = StoredValue::new_local(None::<(u32, u32, Vec<f32>)>);
+
     // Recompute when the file or the preset changes.
     Effect::new(move |_| {
-        loaded.get();
+        let file_number = loaded.get();
         let name = preset.get();
         let Some((file, wav)) = audio.get_value() else { return };
-        let Some(mut config) = stapes_core::preset(&name) else { return };
-        // The preset's conventions at the file's own rate (the core refuses what does not fit, e.g. fmax).
-        config.sample_rate = wav.sample_rate;
-        match stapes_core::extract(&config, &wav.samples) {
+        let Some(config) = stapes_core::preset(&name) else { return };
+        // The preset's own rate: a file at another rate is resampled to it (the core's resampler, the same samples
+        // as `stapes.extract(y, preset, sr=...)` gives in Python), never analysed at the wrong rate.
+        let (from, to) = (wav.sample_rate, config.sample_rate);
+        let seconds = wav.samples.len() as f64 / f64::from(from);
+        let signal = if from == to {
+            wav.samples.clone()
+        } else if let Some((_, _, y)) = resampled.get_value().filter(|(n, r, _)| (*n, *r) == (file_number, to)) {
+            y
+        } else {
+            match stapes_core::resample::resample(&wav.samples, from, to) {
+                Ok(y) => {
+                    resampled.set_value(Some((file_number, to, y.clone())));
+                    y
+                }
+                Err(e) => {
+                    features.set_value(None);
+                    return set_status.set(format!(
+                        "{file}: {from} Hz cannot be resampled to {name}'s {to} Hz ({e}); convert the file to a rate \
+                         between 8 and 48 kHz first"
+                    ));
+                }
+            }
+        };
+        let rate = if from == to { format!("{from} Hz") } else { format!("{from} Hz, resampled to {to} Hz") };
+        match stapes_core::extract(&config, &signal) {
             Ok(f) => {
                 let rec = Recording { n_features: f.n_features, data: f.data };
                 set_status.set(format!(
-                    "{file}: {:.2} s at {} Hz ({} ch) → {} frames × {} features ({name})",
-                    wav.samples.len() as f64 / f64::from(wav.sample_rate),
-                    wav.sample_rate,
+                    "{file}: {seconds:.2} s at {rate} ({} ch) → {} frames × {} features ({name})",
                     wav.channels,
                     rec.n_frames(),
                     rec.n_features
@@ -45,7 +68,7 @@ pub fn FileAnalysis() -> impl IntoView {
             }
             Err(e) => {
                 features.set_value(None);
-                set_status.set(format!("{file}: {name} at {} Hz: {e}", wav.sample_rate));
+                set_status.set(format!("{file}: {name} at {rate}: {e}"));
             }
         }
     });
