@@ -3,42 +3,19 @@
 //   node web/tests/e2e.mjs <dist dir> <screenshot dir>
 // with playwright-core from npm (the directory in PLAYWRIGHT_CORE, installed under target/tools by xtask) and
 // Debian's /usr/bin/chromium.
-import http from "node:http";
 import fs from "node:fs";
 import path from "node:path";
-import { createRequire } from "node:module";
 
-const { chromium } = createRequire(import.meta.url)(process.env.PLAYWRIGHT_CORE ?? "playwright-core");
+import { distAndShots, launch, serve } from "./harness.mjs";
 
-const [distArg, shots] = process.argv.slice(2);
-if (!distArg || !shots) {
-  console.error("usage: node web/tests/e2e.mjs <dist dir> <screenshot dir>");
-  process.exit(2);
-}
-fs.mkdirSync(shots, { recursive: true });
-const dist = path.resolve(distArg);
+const [dist, shots] = distAndShots("e2e.mjs");
+const { server, origin } = await serve(dist);
 
-const TYPES = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm", ".css": "text/css" };
-const server = http.createServer((req, res) => {
-  const url = new URL(req.url, "http://x");
-  const file = path.join(dist, url.pathname === "/" ? "index.html" : path.normalize(url.pathname));
-  if (!file.startsWith(dist) || !fs.existsSync(file)) {
-    res.writeHead(404).end();
-    return;
-  }
-  res.writeHead(200, { "content-type": TYPES[path.extname(file)] ?? "application/octet-stream" });
-  fs.createReadStream(file).pipe(res);
-});
-await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
-const origin = `http://127.0.0.1:${server.address().port}`;
-
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    // A fake microphone (a beep) that needs no permission prompt.
-    "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"],
-});
+const browser = await launch([
+  // A fake microphone (a beep) that needs no permission prompt.
+  "--use-fake-device-for-media-stream",
+  "--use-fake-ui-for-media-stream",
+]);
 const context = await browser.newContext({ viewport: { width: 1280, height: 1400 }, acceptDownloads: true });
 const page = await context.newPage();
 page.setDefaultTimeout(10000);

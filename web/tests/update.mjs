@@ -3,36 +3,15 @@
 // `navigator.usb` installed before the page loads. Run by `cargo xtask test --only web`:
 //   node web/tests/update.mjs <dist dir> <screenshot dir>
 // with playwright-core from npm (PLAYWRIGHT_CORE) and Debian's /usr/bin/chromium.
-import http from "node:http";
 import fs from "node:fs";
 import path from "node:path";
-import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 
-const { chromium } = createRequire(import.meta.url)(process.env.PLAYWRIGHT_CORE ?? "playwright-core");
+import { distAndShots, launch, serve } from "./harness.mjs";
 
-const [distArg, shots] = process.argv.slice(2);
-if (!distArg || !shots) {
-  console.error("usage: node web/tests/update.mjs <dist dir> <screenshot dir>");
-  process.exit(2);
-}
-fs.mkdirSync(shots, { recursive: true });
-const dist = path.resolve(distArg);
+const [dist, shots] = distAndShots("update.mjs");
 const fakePicoboot = path.join(path.dirname(fileURLToPath(import.meta.url)), "../sim/fake-picoboot.js");
-
-const TYPES = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm", ".css": "text/css" };
-const server = http.createServer((req, res) => {
-  const url = new URL(req.url, "http://x");
-  const file = path.join(dist, url.pathname === "/" ? "index.html" : path.normalize(url.pathname));
-  if (!file.startsWith(dist) || !fs.existsSync(file)) {
-    res.writeHead(404).end();
-    return;
-  }
-  res.writeHead(200, { "content-type": TYPES[path.extname(file)] ?? "application/octet-stream" });
-  fs.createReadStream(file).pipe(res);
-});
-await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
-const origin = `http://127.0.0.1:${server.address().port}`;
+const { server, origin } = await serve(dist);
 
 // A fake `navigator.usb` (before the page's script runs) whose only device is a Pico 2 in BOOTSEL mode that the
 // test plugs in: `window.bootsel.plug({ productId, delayMs })`, `.replug()` (BOOTSEL held again after a fault),
@@ -111,11 +90,7 @@ function installFakeUsb() {
   window.bootsel = bootsel;
 }
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-});
+const browser = await launch();
 const context = await browser.newContext({ viewport: { width: 1280, height: 1400 } });
 await context.addInitScript({ path: fakePicoboot });
 await context.addInitScript(installFakeUsb);

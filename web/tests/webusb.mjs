@@ -4,42 +4,16 @@
 // by `cargo xtask test --only web`:
 //   node web/tests/webusb.mjs <dist dir> <screenshot dir>
 // with playwright-core from npm (PLAYWRIGHT_CORE) and Debian's /usr/bin/chromium.
-import http from "node:http";
-import fs from "node:fs";
 import path from "node:path";
-import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 
-const { chromium } = createRequire(import.meta.url)(process.env.PLAYWRIGHT_CORE ?? "playwright-core");
+import { distAndShots, launch, serve } from "./harness.mjs";
 
-const [distArg, shots] = process.argv.slice(2);
-if (!distArg || !shots) {
-  console.error("usage: node web/tests/webusb.mjs <dist dir> <screenshot dir>");
-  process.exit(2);
-}
-fs.mkdirSync(shots, { recursive: true });
-const dist = path.resolve(distArg);
+const [dist, shots] = distAndShots("webusb.mjs");
 const fakePicoboot = path.join(path.dirname(fileURLToPath(import.meta.url)), "../sim/fake-picoboot.js");
+const { server, origin } = await serve(dist);
 
-const TYPES = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm", ".css": "text/css" };
-const server = http.createServer((req, res) => {
-  const url = new URL(req.url, "http://x");
-  const file = path.join(dist, url.pathname === "/" ? "index.html" : path.normalize(url.pathname));
-  if (!file.startsWith(dist) || !fs.existsSync(file)) {
-    res.writeHead(404).end();
-    return;
-  }
-  res.writeHead(200, { "content-type": TYPES[path.extname(file)] ?? "application/octet-stream" });
-  fs.createReadStream(file).pipe(res);
-});
-await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
-const origin = `http://127.0.0.1:${server.address().port}`;
-
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-});
+const browser = await launch();
 
 // Stands in for the browser's `navigator.usb` before the page's script runs. The nodes behind it are the page's
 // own node library (`SimNode`), so the bus is built on first use from the page's simulated one:
