@@ -17,7 +17,7 @@ pub const LANES: usize = 16;
 type L16 = [i16; LANES];
 type L32 = [i32; LANES];
 
-/// Working memory of one batch (on the heap: a 1024-point window takes 64 KiB here).
+/// Working memory of one batch (on the heap: it grows with the window, sixteen frames of it in lanes).
 pub struct BatchScratch {
     input: Vec<L16>,
     re: Vec<L16>,

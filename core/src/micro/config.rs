@@ -8,7 +8,7 @@ use crate::config::MAX_SAMPLE_RATE;
 use crate::error::ConfigError;
 
 /// Longest analysis window, in samples: the FFT (the next power of two) is at most this long. 64 ms at 16 kHz;
-/// it bounds the front end's state (about 22 KiB at this size), which the node keeps statically.
+/// it bounds the front end's state (`bench/RESULTS.md` has its size), which the node keeps statically.
 pub const MAX_WINDOW: usize = 1024;
 /// Most filterbank channels.
 pub const MAX_CHANNELS: usize = 128;
